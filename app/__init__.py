@@ -1,0 +1,54 @@
+"""Application factory: load config, bind extensions, register blueprints, CLI and error pages."""
+import os
+
+from flask import Flask
+
+from app.config import Config
+from app.extensions import csrf, db, htmx, limiter, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config=None):
+    app = Flask(__name__, instance_path=os.path.join(ROOT, "instance"),
+                template_folder=os.path.join(ROOT, "templates"),
+                static_folder=os.path.join(ROOT, "static"))
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    _check_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    htmx.init_app(app)
+
+    from app.core import errors, logs, security, templating
+    errors.init_app(app)
+    logs.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+
+    from app.catalog import bp as catalog_bp
+    app.register_blueprint(catalog_bp)
+
+    from app import cli
+    cli.init_app(app)
+    return app
+
+
+def _check_config(app):
+    """Refuse to boot without secrets rather than run on a guessable default."""
+    missing = [key for key in ("SECRET_KEY", "DATA_KEY") if not app.config.get(key)]
+    if missing:
+        raise RuntimeError(f"Missing configuration: {', '.join(missing)} (make run writes development "
+                           f"values to instance/dev.env)")
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "app.db")
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):  # the scheme some hosts hand out; SQLAlchemy wants postgresql://
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://"):]
+    elif uri.startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]

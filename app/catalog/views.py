@@ -1,0 +1,81 @@
+"""Browse, search and price. Views parse input, call a service and render; htmx gets named blocks."""
+from flask import abort, current_app, request
+
+from app.catalog import bp, services
+from app.catalog.forms import CatalogFilterForm, QuoteForm
+from app.catalog.models import DOCUMENT_KINDS, Category
+from app.core.clock import today_local
+from app.core.htmx import render_page
+from app.extensions import limiter
+
+DEFAULT_QUOTE = {"age": 30, "gender": "M", "social_security": "yes", "frequency": "annual"}
+
+
+@bp.get("/")
+def home():
+    """Home: categories with their product counts, featured products, the search box."""
+    return render_page("catalog/home.html", "content",
+                       categories=services.category_counts(),
+                       featured=services.featured_products())
+
+
+@bp.get("/products")
+def products():
+    """The catalog. An htmx request (typing, filters, pages) gets the results block only."""
+    form = CatalogFilterForm()
+    form.set_categories(Category.ordered())
+    valid = form.validate()
+    page = max(request.args.get("page", 1, type=int), 1)
+    pagination = services.search_products(
+        **form.criteria(), page=page, per_page=current_app.config["CATALOG_PAGE_SIZE"])
+    return render_page("catalog/products.html", "results", 200 if valid else 422,
+                       form=form, pagination=pagination, sorts=services.SORTS)
+
+
+def _product_or_404(slug):
+    product = services.get_product(slug)
+    if product is None:
+        abort(404)
+    return product
+
+
+def _render_product(product, form, quote, status=200):
+    return render_page("catalog/product.html", "quote", status,
+                       product=product, form=form, quote=quote)
+
+
+@bp.get("/products/<slug>")
+def product(slug):
+    """Product page with a calculator already showing the premium for a typical insured person."""
+    product = _product_or_404(slug)
+    defaults = dict(DEFAULT_QUOTE, plan=product.plans[0].code)
+    if not product.age_min <= defaults["age"] <= product.age_max:
+        defaults["age"] = product.age_min
+    form = QuoteForm(formdata=None, data=defaults).for_product(product)
+    quote = services.quote_premium(product, **form.quote_args(), today=today_local())
+    return _render_product(product, form, quote)
+
+
+@bp.post("/products/<slug>/quote")
+@limiter.limit(lambda: current_app.config["RATELIMIT_QUOTE"])
+def quote(slug):
+    """Price the calculator's input: the quote block for htmx, the whole page without JavaScript."""
+    product = _product_or_404(slug)
+    form = QuoteForm().for_product(product)
+    quote = None
+    if form.validate():
+        try:
+            quote = services.quote_premium(product, **form.quote_args(), today=today_local())
+        except services.QuoteError as error:
+            form[error.field].errors.append(error.message)
+    return _render_product(product, form, quote, 200 if quote else 422)
+
+
+@bp.get("/products/<slug>/documents/<kind>")
+def document(slug, kind):
+    """条款, 投保须知 and 健康告知 as readable pages."""
+    product = _product_or_404(slug)
+    doc = next((d for d in product.documents if d.kind == kind), None)
+    if kind not in DOCUMENT_KINDS or doc is None:
+        abort(404)
+    return render_page("catalog/document.html", "content", product=product, document=doc)

@@ -1,0 +1,33 @@
+"""Configuration read from the environment.
+
+Nothing here has a fallback secret: a deployment without SECRET_KEY or DATA_KEY refuses to boot
+(see ``create_app``). ``make run`` writes development keys to ``instance/dev.env``.
+"""
+import os
+
+
+class Config:
+    APP_ENV = os.environ.get("APP_ENV", "development")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    # 32 random bytes, base64-encoded: the AES-GCM key for personal information at rest.
+    DATA_KEY = os.environ.get("DATA_KEY")
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = APP_ENV == "production"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = APP_ENV == "production"
+    PREFERRED_URL_SCHEME = "https" if APP_ENV == "production" else "http"
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "600 per minute")
+    RATELIMIT_QUOTE = os.environ.get("RATELIMIT_QUOTE", "60 per minute")
+
+    CATALOG_PAGE_SIZE = 12

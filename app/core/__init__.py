@@ -1,0 +1,1 @@
+"""What every capability uses: htmx rendering, money, time, security headers, error pages. No routes."""

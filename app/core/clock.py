@@ -1,0 +1,31 @@
+"""The current time, injectable: tests set ``app.config["CLOCK"]`` to a callable returning an aware UTC datetime."""
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else datetime.now(UTC)
+
+
+def today_local() -> date:
+    """Today's date in mainland China, which is what ages and policy dates are counted in."""
+    return utcnow().astimezone(SHANGHAI).date()
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    """Stored times are UTC (naive ones are read as UTC); shown in Asia/Shanghai."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(SHANGHAI)
+
+
+def format_local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    local = to_local(value)
+    return local.strftime(fmt) if local else ""

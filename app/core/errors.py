@@ -1,0 +1,39 @@
+"""Error pages in Chinese, in the site layout."""
+from flask import current_app, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("请求有误", "提交的内容无法处理，请返回上一页检查后重试。"),
+    404: ("页面不存在", "您访问的页面不存在或已下线，可以回到首页或浏览全部保险产品。"),
+    405: ("请求方式不支持", "这个页面不支持该操作，请返回上一页重试。"),
+    429: ("操作太频繁", "您的操作太频繁了，请稍等一分钟后再试。"),
+    500: ("服务器开小差了", "我们已记录这个问题，请稍后再试。您填写的内容不会丢失。"),
+}
+
+
+def render_error(status, title=None, message=None):
+    default_title, default_message = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
+    html = render_template("errors/error.html", status=status,
+                           title=title or default_title, message=message or default_message)
+    return html, status
+
+
+def handle_http_error(error: HTTPException):
+    return render_error(error.code or 500)
+
+
+def handle_csrf_error(error: CSRFError):
+    return render_error(400, "页面已过期", "为保护您的账户安全，本页已失效，请刷新页面后重新提交。")
+
+
+def handle_unexpected_error(error):
+    # The traceback goes to the log (redacted, see core.logs); the user sees a page in the layout.
+    current_app.logger.exception("Unhandled error")
+    return render_error(500)
+
+
+def init_app(app):
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected_error)

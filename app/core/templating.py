@@ -1,0 +1,27 @@
+"""Jinja filters and globals shared by every template: money, time, the htmx configuration."""
+import json
+
+from app.core import clock, money
+
+# htmx 2 configured for our CSP (no eval, no inline styles, no scripts in swapped HTML) and to swap
+# 422 responses, which carry a form with its errors. History is restored from the server, so a
+# restored page is always what its URL says (form fields included).
+HTMX_CONFIG = json.dumps({
+    "allowEval": False,
+    "allowScriptTags": False,
+    "includeIndicatorStyles": False,
+    "historyCacheSize": 0,
+    "responseHandling": [
+        {"code": "204", "swap": False},
+        {"code": "422", "swap": True},
+        {"code": "[23]..", "swap": True},
+        {"code": "[45]..", "swap": False, "error": True},
+    ],
+})
+
+
+def init_app(app):
+    app.add_template_filter(money.format_yuan, "yuan")
+    app.add_template_filter(money.format_yuan_short, "yuan_short")
+    app.add_template_filter(clock.format_local, "local_time")
+    app.add_template_global(HTMX_CONFIG, "htmx_config")

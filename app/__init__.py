@@ -24,9 +24,10 @@ def create_app(config=None):
     limiter.init_app(app)
     htmx.init_app(app)
 
-    from app.core import errors, logs, security, templating
+    from app.core import errors, logs, routing, security, templating
     errors.init_app(app)
     logs.init_app(app)
+    routing.init_app(app)
     security.init_app(app)
     templating.init_app(app)
 

@@ -1,27 +1,35 @@
+import re
+
 from wtforms import DateField, IntegerField, RadioField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional
 
 from app.catalog.models import FREQUENCIES, GENDERS
 from app.catalog.services import SORTS
-from app.core.forms import Form, QueryForm
+from app.core.forms import Form, QueryForm, choices
 
 AGE_MESSAGE = "请输入 0–120 之间的整数周岁"
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean_query(value):
+    """Collapse whitespace and drop control characters (PostgreSQL refuses NUL in text)."""
+    return " ".join(CONTROL_CHARACTERS.sub(" ", value).split()) if value else ""
 
 
 class CatalogFilterForm(QueryForm):
     q = SearchField("搜索", validators=[Optional(), Length(max=40, message="搜索词最多 40 个字")],
-                    filters=[lambda v: " ".join(v.split()) if v else ""])
+                    filters=[clean_query])
     category = SelectField("险种", validate_choice=False, default="")
     age = IntegerField("被保人年龄", validators=[Optional(), NumberRange(0, 120, message=AGE_MESSAGE)],
                        invalid_value_message=AGE_MESSAGE)
-    sort = SelectField("排序", choices=list(SORTS.items()), default="default", validate_choice=False)
+    sort = SelectField("排序", choices=choices(SORTS.items()), default="default", validate_choice=False)
 
     def set_categories(self, categories):
-        self.category.choices = [("", "全部险种")] + [(c.slug, c.name) for c in categories]
+        self.category.choices = choices([("", "全部险种")] + [(c.slug, c.name) for c in categories])
 
     def validate_category(self, field):
         # An unknown category (an old or edited link) is ignored rather than refused.
-        if field.data not in {value for value, _ in field.choices}:
+        if field.data not in {choice.value for choice in field.choices}:
             field.data = ""
 
     def validate_sort(self, field):
@@ -49,15 +57,15 @@ class QuoteForm(Form):
                            invalid_value_message="请按 年-月-日 填写出生日期，如 1990-05-01")
     age = IntegerField("或填周岁年龄", validators=[Optional(), NumberRange(0, 120, message=AGE_MESSAGE)],
                        invalid_value_message=AGE_MESSAGE)
-    gender = RadioField("性别", choices=list(GENDERS.items()), validate_choice=False)
-    social_security = RadioField("有无社保", choices=[("yes", "有社保"), ("no", "无社保")],
+    gender = RadioField("性别", choices=choices(GENDERS.items()), validate_choice=False)
+    social_security = RadioField("有无社保", choices=choices([("yes", "有社保"), ("no", "无社保")]),
                                  validate_choice=False)
-    frequency = RadioField("缴费方式", choices=list(FREQUENCIES.items()), default="annual",
+    frequency = RadioField("缴费方式", choices=choices(FREQUENCIES.items()), default="annual",
                            validate_choice=False)
 
     def for_product(self, product):
-        self.plan.choices = [(p.code, p.name) for p in product.plans]
-        self.frequency.choices = [(f, FREQUENCIES[f]) for f in product.frequencies]
+        self.plan.choices = choices((p.code, p.name) for p in product.plans)
+        self.frequency.choices = choices((f, FREQUENCIES[f]) for f in product.frequencies)
         return self
 
     def quote_args(self):

@@ -44,7 +44,7 @@ def _render_product(product, form, quote, status=200):
                        product=product, form=form, quote=quote)
 
 
-@bp.get("/products/<slug>")
+@bp.get("/products/<slug:slug>")
 def product(slug):
     """Product page with a calculator already showing the premium for a typical insured person."""
     product = _product_or_404(slug)
@@ -56,7 +56,7 @@ def product(slug):
     return _render_product(product, form, quote)
 
 
-@bp.post("/products/<slug>/quote")
+@bp.post("/products/<slug:slug>/quote")
 @limiter.limit(lambda: current_app.config["RATELIMIT_QUOTE"])
 def quote(slug):
     """Price the calculator's input: the quote block for htmx, the whole page without JavaScript."""
@@ -71,7 +71,7 @@ def quote(slug):
     return _render_product(product, form, quote, 200 if quote else 422)
 
 
-@bp.get("/products/<slug>/documents/<kind>")
+@bp.get("/products/<slug:slug>/documents/<kind>")
 def document(slug, kind):
     """条款, 投保须知 and 健康告知 as readable pages."""
     product = _product_or_404(slug)

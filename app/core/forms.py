@@ -1,5 +1,11 @@
 """Form base classes: WTForms' own Chinese messages as the fallback for any message we don't write."""
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+
+
+def choices(pairs):
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class Form(FlaskForm):

@@ -1,0 +1,113 @@
+"""Fixtures: one migrated, demo-seeded database per run (SQLite file, or PostgreSQL when
+TEST_DATABASE_URL is set), a test client with real CSRF, a fixed clock, and a live server for the
+browser tests."""
+import base64
+import os
+import re
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event, text
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.catalog.demo import seed_demo_catalog
+from app.core.clock import today_local
+from app.extensions import db
+
+# 2026-11-25 10:00 in Shanghai: the day every age in the tests is counted on.
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "DATA_KEY": base64.b64encode(bytes(range(32))).decode(),
+    "CLOCK": lambda: NOW,
+    "RATELIMIT_DEFAULT": "100000 per minute",
+    "RATELIMIT_QUOTE": "100000 per minute",
+}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return os.environ.get("TEST_DATABASE_URL") or (
+        "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":  # a reused server database: start from nothing
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()  # the schema comes from the migrations, as in production
+        seed_demo_catalog(today_local())
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, path="/"):
+    """The token a browser would send: read from the page's htmx headers, as htmx does."""
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+
+
+HX = {"HX-Request": "true"}
+
+
+@contextmanager
+def count_queries(engine):
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served by a real HTTP server in a thread, for the browser."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a downloaded browser."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}

@@ -4,7 +4,7 @@ import os
 from flask import Flask
 
 from app.config import Config
-from app.extensions import csrf, db, htmx, limiter, migrate
+from app.extensions import csrf, db, fragment_cache, htmx, limiter, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -23,6 +23,7 @@ def create_app(config=None):
     csrf.init_app(app)
     limiter.init_app(app)
     htmx.init_app(app)
+    fragment_cache.init_app(app)
 
     from app.core import errors, logs, routing, security, templating
     errors.init_app(app)

@@ -27,7 +27,10 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "600 per minute")
+    # Limits sit on the endpoints that do work per request (quotes; later login, claims, redemption).
+    # Cached catalog pages carry none: flood protection for plain reads belongs to the proxy in front.
     RATELIMIT_QUOTE = os.environ.get("RATELIMIT_QUOTE", "60 per minute")
 
     CATALOG_PAGE_SIZE = 12
+    # How long visitor-independent fragments (catalog results, home lists) are reused; 0 turns it off.
+    PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "30"))

@@ -8,6 +8,8 @@ from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app.core.cache import FragmentCache
+
 
 class Base(DeclarativeBase):
     # Stable constraint names, so Alembic can alter them the same way on SQLite and PostgreSQL.
@@ -25,3 +27,4 @@ migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 htmx = Htmx()
+fragment_cache = FragmentCache()

@@ -26,8 +26,8 @@ TEST_CONFIG = {
     "SECRET_KEY": "test-secret-key",
     "DATA_KEY": base64.b64encode(bytes(range(32))).decode(),
     "CLOCK": lambda: NOW,
-    "RATELIMIT_DEFAULT": "100000 per minute",
     "RATELIMIT_QUOTE": "100000 per minute",
+    "PAGE_CACHE_SECONDS": 0,  # on in tests/catalog/test_cache.py, which drives its clock
 }
 
 
@@ -65,7 +65,7 @@ def client(app):
     return app.test_client()
 
 
-def csrf_token(client, path="/"):
+def csrf_token(client, path="/products/anxin-million-medical"):
     """The token a browser would send: read from the page's htmx headers, as htmx does."""
     page = client.get(path).get_data(as_text=True)
     return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)

@@ -25,7 +25,8 @@ class CatalogFilterForm(QueryForm):
     sort = SelectField("排序", choices=choices(SORTS.items()), default="default", validate_choice=False)
 
     def set_categories(self, categories):
-        self.category.choices = choices([("", "全部险种")] + [(c.slug, c.name) for c in categories])
+        """``categories``: (slug, name) pairs in display order."""
+        self.category.choices = choices([("", "全部险种"), *categories])
 
     def validate_category(self, field):
         # An unknown category (an old or edited link) is ignored rather than refused.

@@ -6,7 +6,7 @@ from app.catalog.forms import CatalogFilterForm, QuoteForm
 from app.catalog.models import DOCUMENT_KINDS, Category
 from app.core.clock import today_local
 from app.core.htmx import render_page
-from app.extensions import limiter
+from app.extensions import fragment_cache, limiter
 
 DEFAULT_QUOTE = {"age": 30, "gender": "M", "social_security": "yes", "frequency": "annual"}
 
@@ -14,22 +14,29 @@ DEFAULT_QUOTE = {"age": 30, "gender": "M", "social_security": "yes", "frequency"
 @bp.get("/")
 def home():
     """Home: categories with their product counts, featured products, the search box."""
-    return render_page("catalog/home.html", "content",
-                       categories=services.category_counts(),
-                       featured=services.featured_products())
+    def load():
+        return {"categories": services.category_counts(), "featured": services.featured_products()}
+
+    return render_page("catalog/home.html", "content", cache_key="home", load=load)
 
 
 @bp.get("/products")
 def products():
     """The catalog. An htmx request (typing, filters, pages) gets the results block only."""
     form = CatalogFilterForm()
-    form.set_categories(Category.ordered())
-    valid = form.validate()
+    form.set_categories(fragment_cache.get_or_render(
+        "categories", lambda: [(c.slug, c.name) for c in Category.ordered()]))
     page = max(request.args.get("page", 1, type=int), 1)
-    pagination = services.search_products(
-        **form.criteria(), page=page, per_page=current_app.config["CATALOG_PAGE_SIZE"])
-    return render_page("catalog/products.html", "results", 200 if valid else 422,
-                       form=form, pagination=pagination, sorts=services.SORTS)
+
+    def load():
+        pagination = services.search_products(
+            **form.criteria(), page=page, per_page=current_app.config["CATALOG_PAGE_SIZE"])
+        return {"pagination": pagination}
+
+    if form.validate():
+        return render_page("catalog/products.html", "results", form=form, load=load,
+                           cache_key=(tuple(form.url_args().items()), page))
+    return render_page("catalog/products.html", "results", 422, form=form, load=load)
 
 
 def _product_or_404(slug):

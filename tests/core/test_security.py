@@ -43,6 +43,14 @@ def test_htmx_is_configured_for_the_csp_and_to_swap_422(client):
     assert rules.index({"code": "422", "swap": True}) < rules.index({"code": "[45]..", "swap": False, "error": True})
 
 
+def test_reading_pages_set_no_cookie_and_posting_pages_carry_the_token(client):
+    for path in ("/", "/products?q=医疗", "/products/anxin-million-medical/documents/notice"):
+        response = client.get(path)
+        assert "Set-Cookie" not in response.headers and "X-CSRFToken" not in response.get_data(as_text=True)
+    html = client.get("/products/anxin-million-medical").get_data(as_text=True)
+    assert re.search(r'<body hx-headers=\'\{"X-CSRFToken": "[^"]+"\}\'>', html)
+
+
 def test_session_cookie_is_httponly_and_samesite(client):
     response = client.get("/products/anxin-million-medical")  # renders a CSRF token: starts a session
     cookie = response.headers["Set-Cookie"]

@@ -4,7 +4,7 @@ import os
 from flask import Flask
 
 from app.config import Config
-from app.extensions import csrf, db, fragment_cache, htmx, limiter, migrate
+from app.extensions import csrf, db, fragment_cache, htmx, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -23,6 +23,7 @@ def create_app(config=None):
     csrf.init_app(app)
     limiter.init_app(app)
     htmx.init_app(app)
+    login_manager.init_app(app)
     fragment_cache.init_app(app)
 
     from app.core import errors, logs, routing, security, templating
@@ -32,8 +33,21 @@ def create_app(config=None):
     security.init_app(app)
     templating.init_app(app)
 
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
     from app.catalog import bp as catalog_bp
     app.register_blueprint(catalog_bp)
+    from app.auth import bp as auth_bp, login
+    app.register_blueprint(auth_bp)
+    login.init_app(app)
+    from app.account import bp as account_bp
+    app.register_blueprint(account_bp)
+    if not app.config["WECHAT_APPID"]:
+        from app.auth import simulator
+        simulator.init_app(app)
 
     from app import cli
     cli.init_app(app)
@@ -46,6 +60,8 @@ def _check_config(app):
     if missing:
         raise RuntimeError(f"Missing configuration: {', '.join(missing)} (make run writes development "
                            f"values to instance/dev.env)")
+    if app.config["APP_ENV"] == "production" and not app.config.get("WECHAT_APPID"):
+        raise RuntimeError("Missing configuration: WECHAT_APPID (the WeChat simulator is refused in production)")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "app.db")

@@ -31,6 +31,20 @@ class Config:
     # Cached catalog pages carry none: flood protection for plain reads belongs to the proxy in front.
     RATELIMIT_QUOTE = os.environ.get("RATELIMIT_QUOTE", "60 per minute")
 
+    # WeChat web authorization (公众号网页授权). Without WECHAT_APPID, development uses the built-in
+    # simulator at /dev/wechat; production refuses to boot without it.
+    WECHAT_APPID = os.environ.get("WECHAT_APPID", "")
+    WECHAT_SECRET = os.environ.get("WECHAT_SECRET", "")
+    WECHAT_OPEN_BASE = os.environ.get("WECHAT_OPEN_BASE", "https://open.weixin.qq.com")
+    WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+    WECHAT_TIMEOUT = float(os.environ.get("WECHAT_TIMEOUT", "5"))
+
+    QR_LOGIN_TTL_SECONDS = 120
+    RATELIMIT_QR_CREATE = os.environ.get("RATELIMIT_QR_CREATE", "20 per minute")
+    RATELIMIT_QR_POLL = os.environ.get("RATELIMIT_QR_POLL", "90 per minute")
+    # Number of proxies in front whose X-Forwarded-For is trusted (for the IP shown on the phone, limits).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
     CATALOG_PAGE_SIZE = 12
     # How long visitor-independent fragments (catalog results, home lists) are reused; 0 turns it off.
     PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "30"))

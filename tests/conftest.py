@@ -6,7 +6,7 @@ import os
 import re
 import threading
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -21,12 +21,30 @@ from app.extensions import db
 # 2026-11-25 10:00 in Shanghai: the day every age in the tests is counted on.
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
+
+class Clock:
+    """The app's clock in tests: fixed, moved on by the test that needs time to pass."""
+
+    def __init__(self):
+        self.now = NOW
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+
+
+CLOCK = Clock()
+
 TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key",
     "DATA_KEY": base64.b64encode(bytes(range(32))).decode(),
-    "CLOCK": lambda: NOW,
+    "CLOCK": CLOCK,
     "RATELIMIT_QUOTE": "100000 per minute",
+    "RATELIMIT_QR_CREATE": "100000 per minute",
+    "RATELIMIT_QR_POLL": "100000 per minute",
     "PAGE_CACHE_SECONDS": 0,  # on in tests/catalog/test_cache.py, which drives its clock
 }
 
@@ -51,6 +69,14 @@ def app(database_url):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """Every test starts at NOW."""
+    CLOCK.now = NOW
+    yield CLOCK
+    CLOCK.now = NOW
 
 
 @pytest.fixture()

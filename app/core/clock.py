@@ -29,3 +29,8 @@ def to_local(value: datetime | None) -> datetime | None:
 def format_local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     local = to_local(value)
     return local.strftime(fmt) if local else ""
+
+
+def db_now() -> datetime:
+    """utcnow() as the naive UTC datetime the database columns hold."""
+    return utcnow().replace(tzinfo=None)

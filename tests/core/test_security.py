@@ -59,7 +59,7 @@ def test_session_cookie_is_httponly_and_samesite(client):
 
 def test_production_cookies_are_secure():
     app = create_app({**TEST_CONFIG, "APP_ENV": "production", "SESSION_COOKIE_SECURE": True,
-                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+                      "WECHAT_APPID": "wx0123456789abcdef", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/missing")
     assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
@@ -69,6 +69,14 @@ def test_production_cookies_are_secure():
 def test_app_refuses_to_boot_without_secrets(missing):
     with pytest.raises(RuntimeError, match=missing):
         create_app({**TEST_CONFIG, missing: None, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_production_refuses_the_wechat_simulator():
+    with pytest.raises(RuntimeError, match="WECHAT_APPID"):
+        create_app({**TEST_CONFIG, "APP_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app({**TEST_CONFIG, "APP_ENV": "production", "WECHAT_APPID": "wx0123456789abcdef",
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.test_client().get("/dev/wechat/connect/oauth2/authorize").status_code == 404
 
 
 def test_post_without_csrf_token_is_refused_in_chinese(client):

@@ -1,0 +1,6 @@
+"""The account centre: profile now; policies, vouchers, privacy and consents as they arrive."""
+from flask import Blueprint
+
+bp = Blueprint("account", __name__)
+
+from app.account import views  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,6 @@
+"""Login by scanning a QR code with WeChat: desktop QR page, phone confirm page, WeChat OAuth."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from app.auth import views  # noqa: E402,F401  (routes register on bp)

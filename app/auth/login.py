@@ -1,0 +1,25 @@
+"""Flask-Login wiring: who the session names, and where a visitor who must log in is sent."""
+from urllib.parse import urlsplit
+
+from flask import redirect, request, url_for
+
+from app.auth.accounts import load_user
+from app.extensions import login_manager
+
+
+def send_to_login():
+    """To /login with a return path; an htmx request is redirected as a whole page."""
+    if request.method == "GET":
+        back = request.full_path.rstrip("?")
+    else:  # a form posted without a session: come back to the page it was on
+        referrer = urlsplit(request.referrer or "")
+        back = referrer.path + (f"?{referrer.query}" if referrer.query else "") if referrer.netloc == request.host else "/"
+    target = url_for("auth.login", next=back)
+    if request.headers.get("HX-Request"):
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target)
+
+
+def init_app(app):
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(send_to_login)

@@ -1,0 +1,163 @@
+"""QR login tokens as a state machine. Every transition is one conditional UPDATE, so two workers,
+two phones or a double click can never move a token twice.
+
+    pending ──scan──▶ scanned ──confirm──▶ confirmed ──consume──▶ consumed
+       │               │   │ (banned account: ──▶ cancelled, refusal "banned")
+       └──cancel───────┴───┴──▶ cancelled
+    pending, scanned, confirmed ──(TTL after creation)──▶ expired
+
+The token travels only in the QR code; the database keeps its SHA-256. The desktop browser that made the
+code holds a random nonce in an HttpOnly cookie; the token is derived from it (HMAC with SECRET_KEY), so
+that browser alone can show the code again or poll and log in with it.
+"""
+import hashlib
+import hmac
+import secrets
+from base64 import urlsafe_b64encode
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.auth import accounts
+from app.auth.models import QRLogin
+from app.auth.wechat import WeChatProfile
+from app.extensions import db
+
+OPEN_STATES = ("pending", "scanned", "confirmed")
+FINAL_STATES = ("consumed", "expired", "cancelled")
+
+
+class QRLoginError(Exception):
+    """A transition that is not allowed from the token's state; ``message`` is for the phone."""
+
+    MESSAGES = {
+        "expired": "二维码已过期，请在电脑上刷新二维码后重新扫码",
+        "cancelled": "本次登录已取消，请在电脑上重新获取二维码",
+        "consumed": "该二维码已使用，请在电脑上刷新二维码后重新扫码",
+        "confirmed": "该二维码已确认登录，无需重复操作",
+        "other_scanner": "该二维码已被其他微信扫描，请在电脑上刷新二维码",
+        "banned": "该微信账号已被限制使用，暂时无法登录。如有疑问请联系客服",
+        "unknown": "二维码无效，请在电脑上刷新二维码后重新扫码",
+    }
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+        self.message = self.MESSAGES[reason]
+
+
+def hash_secret(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def derive_token(public_id: str, nonce: str) -> str:
+    mac = hmac.new(current_app.config["SECRET_KEY"].encode(), f"qr-login:{public_id}:{nonce}".encode(),
+                   hashlib.sha256).digest()
+    return urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def create_login(*, next_url, browser, os, masked_ip, now):
+    """A new pending login; returns (qr, token, nonce). The caller sets the nonce cookie."""
+    public_id, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
+    token = derive_token(public_id, nonce)
+    qr = QRLogin(public_id=public_id, token_hash=hash_secret(token), nonce_hash=hash_secret(nonce),
+                 next_url=next_url, created_at=now,
+                 expires_at=now + timedelta(seconds=current_app.config["QR_LOGIN_TTL_SECONDS"]),
+                 desktop_browser=browser[:80], desktop_os=os[:80], desktop_ip=masked_ip)
+    db.session.add(qr)
+    db.session.flush()
+    return qr, token, nonce
+
+
+def find_by_token(token):
+    return db.session.scalar(select(QRLogin).where(QRLogin.token_hash == hash_secret(token)))
+
+
+def find_for_browser(public_id, nonce):
+    """The login ``public_id`` if ``nonce`` is the one its desktop browser holds, else None (another
+    browser learns nothing, not even that the id exists)."""
+    if not nonce:
+        return None
+    qr = db.session.scalar(select(QRLogin).where(QRLogin.public_id == public_id))
+    if qr is None or not hmac.compare_digest(qr.nonce_hash, hash_secret(nonce)):
+        return None
+    return qr
+
+
+def status_of(qr, now):
+    """The token's state now; an open token past its time becomes expired (and is stored so)."""
+    if qr.status in OPEN_STATES and now >= qr.expires_at:
+        try:
+            _transition(qr, OPEN_STATES, "expired", now, check_expiry=False, finished_at=now)
+        except QRLoginError:
+            db.session.refresh(qr)  # another request finished it first; its state stands
+    return qr.status
+
+
+def scan(qr, profile: WeChatProfile, now):
+    """A phone opened the code and WeChat told us who it is. Re-scanning by the same person is fine."""
+    if qr.status == "scanned" and qr.scanner_openid == profile.openid and now < qr.expires_at:
+        return
+    _transition(qr, ("pending",), "scanned", now, scanned_at=now,
+                scanner_appid=profile.appid, scanner_openid=profile.openid, scanner_unionid=profile.unionid,
+                scanner_nickname=profile.nickname, scanner_avatar_url=profile.headimgurl,
+                scanner_sex=profile.sex, scanner_province=profile.province, scanner_city=profile.city,
+                scanner_country=profile.country)
+
+
+def confirm(qr, openid, now):
+    """The scanner pressed 确认登录: find or create the account and let the desktop in."""
+    _require_scanner(qr, openid)
+    status_of(qr, now)
+    if qr.status != "scanned":
+        raise QRLoginError(qr.status if qr.status in QRLoginError.MESSAGES else "unknown")
+    user = accounts.sync_wechat_user(_scanner_profile(qr), now)
+    if not user.is_active:
+        _transition(qr, ("scanned",), "cancelled", now, by_scanner=openid, finished_at=now,
+                    refusal="banned")
+        raise QRLoginError("banned")
+    _transition(qr, ("scanned",), "confirmed", now, by_scanner=openid, user_id=user.id)
+    return user
+
+
+def cancel(qr, openid, now):
+    _require_scanner(qr, openid)
+    _transition(qr, ("pending", "scanned"), "cancelled", now, by_scanner=openid, finished_at=now)
+
+
+def consume(qr, now):
+    """The desktop's poll found the login confirmed: spend the token, return the user to log in."""
+    _transition(qr, ("confirmed",), "consumed", now, finished_at=now)
+    db.session.refresh(qr)
+    return qr.user
+
+
+def _require_scanner(qr, openid):
+    if qr.scanner_openid is not None and qr.scanner_openid != openid:
+        raise QRLoginError("other_scanner")
+
+
+def _scanner_profile(qr):
+    return WeChatProfile(appid=qr.scanner_appid, openid=qr.scanner_openid, unionid=qr.scanner_unionid,
+                         nickname=qr.scanner_nickname, headimgurl=qr.scanner_avatar_url, sex=qr.scanner_sex,
+                         province=qr.scanner_province, city=qr.scanner_city, country=qr.scanner_country)
+
+
+def _transition(qr, sources, target, now, *, check_expiry=True, by_scanner=None, **values):
+    """UPDATE … SET status=target WHERE status IN sources (and not expired, and by this scanner);
+    raises QRLoginError naming the state that stood in the way when no row changed."""
+    stmt = update(QRLogin).where(QRLogin.id == qr.id, QRLogin.status.in_(sources))
+    if check_expiry:
+        stmt = stmt.where(QRLogin.expires_at > now)
+    if by_scanner is not None:
+        stmt = stmt.where(QRLogin.scanner_openid == by_scanner)
+    changed = db.session.execute(stmt.values(status=target, **values).execution_options(
+        synchronize_session=False)).rowcount
+    if changed != 1:
+        db.session.rollback()
+        current = db.session.scalar(select(QRLogin.status).where(QRLogin.id == qr.id))
+        if current in OPEN_STATES and check_expiry and now >= qr.expires_at:
+            current = "expired"
+        raise QRLoginError(current if current in QRLoginError.MESSAGES else "unknown")
+    db.session.refresh(qr)

@@ -1,0 +1,187 @@
+"""A simulator of WeChat's side of web authorization, for development and tests.
+
+It speaks the protocol of app/auth/wechat.py: an authorize page (pick or create a demo WeChat user, or
+refuse) that redirects back with a code, and the sns/oauth2/access_token and sns/userinfo JSON endpoints,
+with WeChat's errcodes. `make run` serves it at /dev/wechat when no WECHAT_APPID is configured; tests also
+mount it in a separate server on a loopback port as the fake WeChat. Production config never registers it.
+Codes and tokens live in this process's memory, as they would inside WeChat: run it single-process.
+"""
+import hashlib
+import secrets
+import threading
+from datetime import timedelta
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
+
+from app.core.clock import utcnow
+
+SIM_APPID = "wx5e1a0c0ffee0demo"
+SIM_SECRET = "simulator-secret-not-for-production"
+CODE_TTL = timedelta(minutes=5)
+TOKEN_TTL = timedelta(hours=2)
+
+DEMO_USERS = {
+    "zhang": {"nickname": "张小明", "sex": 1, "province": "广东", "city": "深圳"},
+    "li": {"nickname": "李晓红", "sex": 2, "province": "上海", "city": "上海"},
+    "wang": {"nickname": "王大伟", "sex": 1, "province": "北京", "city": "北京"},
+    "no-unionid": {"nickname": "赵六（未关注公众号）", "sex": 0, "province": "四川", "city": "成都",
+                   "no_unionid": True},
+    "snapshot": {"nickname": "快照页访客", "snapshot": True},
+}
+COLORS = ["#07a35a", "#1677ff", "#f26b1d", "#8e44ad", "#d83931", "#13a8a8"]
+
+bp = Blueprint("wechat_simulator", __name__, url_prefix="/dev/wechat")
+
+
+class SimulatedWeChat:
+    """Issued codes and tokens, and errcodes a test asks the next call of an endpoint to answer with."""
+
+    def __init__(self):
+        self.codes = {}
+        self.tokens = {}
+        self.fail_next = {}
+        self.lock = threading.Lock()
+
+    def take_failure(self, endpoint):
+        with self.lock:
+            queue = self.fail_next.get(endpoint) or []
+            return queue.pop(0) if queue else None
+
+
+def init_app(app):
+    app.extensions["wechat_simulator"] = SimulatedWeChat()
+    app.register_blueprint(bp)
+
+
+def _state():
+    return current_app.extensions["wechat_simulator"]
+
+
+def _digest(*parts):
+    return hashlib.sha256(":".join(parts).encode()).hexdigest()[:27]
+
+
+def demo_profile(key, nickname=None):
+    """The WeChat user a choice on the authorize page stands for; the same choice, the same openid."""
+    spec = DEMO_USERS.get(key) or {"nickname": nickname, "sex": 0, "province": "", "city": ""}
+    return {
+        "openid": "o" + _digest(SIM_APPID, key),
+        "unionid": None if spec.get("no_unionid") else "u" + _digest(key),
+        "nickname": spec["nickname"], "sex": spec.get("sex", 0), "province": spec.get("province", ""),
+        "city": spec.get("city", ""), "country": "中国" if spec.get("city") else "",
+        "headimgurl": current_app.config["SITE_URL"].rstrip("/") + f"/dev/wechat/avatar/{_digest(key)}.svg",
+        "snapshot": bool(spec.get("snapshot")),
+    }
+
+
+def _error(errcode, errmsg):
+    # WeChat answers errors with HTTP 200 and an errcode.
+    return jsonify(errcode=errcode, errmsg=f"{errmsg}, rid: {secrets.token_hex(4)}")
+
+
+@bp.get("/connect/oauth2/authorize")
+def authorize():
+    """WeChat's consent page, as a phone would show it."""
+    args = request.args
+    if args.get("appid") != SIM_APPID:
+        return render_template("auth/simulator.html", error="appid 无效（40013）"), 400
+    if args.get("response_type") != "code" or urlsplit(args.get("redirect_uri", "")).path != "/auth/wechat/callback":
+        return render_template("auth/simulator.html", error="redirect_uri 参数错误"), 400
+    return render_template("auth/simulator.html", users=DEMO_USERS, args=args)
+
+
+@bp.post("/connect/oauth2/authorize")
+def approve():
+    """允许 returns to the site with a code; 拒绝 returns with the state only, as WeChat does."""
+    form = request.form
+    redirect_uri, state = form.get("redirect_uri", ""), form.get("state", "")
+    if urlsplit(redirect_uri).path != "/auth/wechat/callback":
+        abort(400)
+    params = {"state": state}
+    if form.get("action") == "allow":
+        nickname = form.get("nickname", "").strip()[:20]
+        key = form.get("user", "")
+        if key == "new":
+            if not nickname:
+                return render_template("auth/simulator.html", users=DEMO_USERS, args=form,
+                                       nickname_error="请输入昵称"), 422
+            key = "custom:" + nickname
+        elif key not in DEMO_USERS:
+            abort(400)
+        code = secrets.token_urlsafe(16)
+        with _state().lock:
+            _state().codes[code] = {"profile": demo_profile(key, nickname), "expires": utcnow() + CODE_TTL,
+                                    "used": False}
+        params = {"code": code, "state": state}
+    separator = "&" if "?" in redirect_uri else "?"
+    return redirect(redirect_uri + separator + urlencode(params))
+
+
+@bp.get("/sns/oauth2/access_token")
+def access_token():
+    args = request.args
+    failure = _state().take_failure("access_token")
+    if failure:
+        return _error(failure, "simulated failure")
+    if args.get("appid") != SIM_APPID:
+        return _error(40013, "invalid appid")
+    if args.get("secret") != SIM_SECRET:
+        return _error(40125, "invalid appsecret")
+    if args.get("grant_type") != "authorization_code":
+        return _error(40002, "invalid grant_type")
+    if not args.get("code"):
+        return _error(41008, "missing code")
+    with _state().lock:
+        issued = _state().codes.get(args["code"])
+        if issued is None:
+            return _error(40029, "invalid code")
+        if issued["used"]:
+            return _error(40163, "code been used")
+        if utcnow() >= issued["expires"]:
+            return _error(42003, "code expired")
+        issued["used"] = True
+        profile = issued["profile"]
+        token = secrets.token_urlsafe(24)
+        _state().tokens[token] = {"profile": profile, "expires": utcnow() + TOKEN_TTL}
+    body = {"access_token": token, "expires_in": 7200, "refresh_token": secrets.token_urlsafe(24),
+            "openid": profile["openid"], "scope": "snsapi_userinfo"}
+    if profile["unionid"]:
+        body["unionid"] = profile["unionid"]
+    if profile["snapshot"]:
+        body["is_snapshotuser"] = 1
+    return jsonify(body)
+
+
+@bp.get("/sns/userinfo")
+def userinfo():
+    args = request.args
+    failure = _state().take_failure("userinfo")
+    if failure:
+        return _error(failure, "simulated failure")
+    with _state().lock:
+        issued = _state().tokens.get(args.get("access_token", ""))
+    if issued is None:
+        return _error(40001, "invalid credential, access_token is invalid or not latest")
+    if utcnow() >= issued["expires"]:
+        return _error(42001, "access_token expired")
+    profile = issued["profile"]
+    if args.get("openid") != profile["openid"]:
+        return _error(40003, "invalid openid")
+    if profile["snapshot"]:
+        return _error(48001, "api unauthorized")
+    body = {key: profile[key] for key in ("openid", "nickname", "province", "city", "country", "headimgurl")}
+    body.update(sex=profile["sex"], privilege=[])
+    if profile["unionid"]:
+        body["unionid"] = profile["unionid"]
+    return jsonify(body)
+
+
+@bp.get("/avatar/<name>.svg")
+def avatar(name):
+    """A plain coloured square, standing in for a WeChat head image."""
+    color = COLORS[int(name[:6], 16) % len(COLORS)] if all(c in "0123456789abcdef" for c in name[:6]) else COLORS[0]
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" '
+           f'rx="8" fill="{color}"/><circle cx="32" cy="25" r="11" fill="#fff" opacity=".9"/>'
+           f'<path d="M12 56c3-12 11-17 20-17s17 5 20 17z" fill="#fff" opacity=".9"/></svg>')
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

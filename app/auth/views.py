@@ -1,0 +1,194 @@
+"""Desktop QR login, the phone's confirm page and the WeChat OAuth callback; logout."""
+import hmac
+import io
+import secrets
+from base64 import b64encode
+
+import qrcode
+import qrcode.image.svg
+from flask import current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from app.auth import accounts, bp, qrlogin
+from app.auth.forms import ActionForm
+from app.auth.services import describe_browser, safe_next, wechat_oauth
+from app.auth.wechat import WeChatError
+from app.core.clock import db_now
+from app.core.htmx import render_page, wants_fragment
+from app.core.masking import mask_ip
+from app.extensions import db, limiter
+
+OPEN = ("pending", "scanned")
+
+
+def _nonce_cookie(public_id):
+    return f"qrl_{public_id}"
+
+
+def _qr_image(url):
+    """The QR code as an SVG data URI (an <img>, so the strict CSP needs no inline SVG styles)."""
+    buffer = io.BytesIO()
+    qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2).save(buffer)
+    return "data:image/svg+xml;base64," + b64encode(buffer.getvalue()).decode()
+
+
+def _render_login(qr, token, state, http_status=200):
+    phone_url = current_app.config["SITE_URL"].rstrip("/") + url_for("auth.phone", token=token)
+    return render_page("auth/login.html", "qr_status", http_status, qr=qr, state=state,
+                       qr_image=_qr_image(phone_url), phone_url=phone_url,
+                       simulator=not current_app.config["WECHAT_APPID"],
+                       remaining=max(int((qr.expires_at - db_now()).total_seconds()), 0))
+
+
+@bp.get("/login")
+@limiter.limit(lambda: current_app.config["RATELIMIT_QR_CREATE"])
+def login():
+    """The desktop login page: a fresh QR code bound to this browser, and its live status."""
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url)
+    browser, system = describe_browser(request.user_agent.string)
+    qr, token, nonce = qrlogin.create_login(next_url=next_url, browser=browser, os=system,
+                                            masked_ip=mask_ip(request.remote_addr), now=db_now())
+    db.session.commit()
+    response = _render_login(qr, token, "pending")
+    response.set_cookie(_nonce_cookie(qr.public_id), nonce, max_age=current_app.config["QR_LOGIN_TTL_SECONDS"] * 2,
+                        path="/login", httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/login/qr/<public_id>/status")
+@limiter.limit(lambda: current_app.config["RATELIMIT_QR_POLL"])
+def qr_status(public_id):
+    """The poll (htmx, every 2 s) and, without JavaScript, the 我已扫码确认 link. A confirmed login is
+    spent here and this browser is logged in."""
+    nonce = request.cookies.get(_nonce_cookie(public_id))
+    qr = qrlogin.find_for_browser(public_id, nonce)
+    if qr is None:
+        # Unknown, or another browser's: the same answer either way.
+        return render_page("auth/login.html", "qr_status", 404, qr=None, state="invalid")
+    now = db_now()
+    status = qrlogin.status_of(qr, now)
+    if status == "confirmed":
+        try:
+            user = qrlogin.consume(qr, now)
+        except qrlogin.QRLoginError as error:
+            status = error.reason
+        else:
+            session.clear()  # a new session (and cookie) for the logged-in user
+            login_user(user)
+            db.session.commit()
+            response = redirect(qr.next_url)
+            if wants_fragment():
+                response = current_app.make_response(("", 200, {"HX-Redirect": qr.next_url}))
+            response.delete_cookie(_nonce_cookie(public_id), path="/login")
+            return response
+    db.session.commit()
+    if wants_fragment():
+        return render_page("auth/login.html", "qr_status", qr=qr, state=status)
+    return _render_login(qr, qrlogin.derive_token(public_id, nonce), status)
+
+
+# The phone
+
+def _phone_page(message=None, status=200, **context):
+    return render_template("auth/phone.html", message=message, **context), status
+
+
+def _scanner_openid(qr):
+    """The openid this phone proved through WeChat for this very login, or None."""
+    scanner = session.get("qr_scanner") or {}
+    if scanner.get("qr") == qr.public_id and scanner.get("openid") == qr.scanner_openid:
+        return scanner["openid"]
+    return None
+
+
+@bp.get("/m/login/<token>")
+def phone(token):
+    """What the phone opens from the QR code: WeChat authorization first, then 确认登录 / 取消."""
+    qr = qrlogin.find_by_token(token)
+    if qr is None:
+        return _phone_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
+    status = qrlogin.status_of(qr, db_now())
+    db.session.commit()
+    if status not in OPEN:
+        return _phone_page(qrlogin.QRLoginError.MESSAGES.get(status, qrlogin.QRLoginError.MESSAGES["unknown"]))
+    if _scanner_openid(qr) is None:
+        state = secrets.token_hex(16)
+        session["wechat_oauth"] = {"state": state, "token": token}
+        callback = current_app.config["SITE_URL"].rstrip("/") + url_for("auth.wechat_callback")
+        return redirect(wechat_oauth().authorize_url(callback, state))
+    return _phone_page(qr=qr, form=ActionForm(), token=token)
+
+
+@bp.get("/auth/wechat/callback")
+def wechat_callback():
+    """WeChat sends the phone back here with ?code&state; the state must be the one this phone was given
+    for this login token."""
+    pending = session.pop("wechat_oauth", None) or {}
+    state = request.args.get("state", "")
+    if not pending or not hmac.compare_digest(pending.get("state", ""), state):
+        return _phone_page("授权校验失败，请回到电脑上重新扫码", 400)
+    retry_url = url_for("auth.phone", token=pending["token"])
+    code = request.args.get("code")
+    if not code:
+        return _phone_page("你已拒绝授权，无法登录。如需登录请重新扫码并允许授权。", 200, retry_url=retry_url)
+    try:
+        profile = wechat_oauth().fetch_profile(code)
+    except WeChatError as error:
+        current_app.logger.warning("WeChat authorization failed: errcode %s", error.errcode)
+        return _phone_page(error.message, 502, retry_url=retry_url)
+    if profile.is_snapshot:
+        return _phone_page("当前为微信快照页，无法登录。请点击屏幕下方的「使用完整服务」后再确认登录。", 200,
+                           retry_url=retry_url)
+    qr = qrlogin.find_by_token(pending["token"])
+    if qr is None:
+        return _phone_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
+    try:
+        qrlogin.scan(qr, profile, db_now())
+    except qrlogin.QRLoginError as error:
+        return _phone_page(error.message, 409)
+    db.session.commit()
+    session["qr_scanner"] = {"qr": qr.public_id, "openid": profile.openid}
+    return redirect(retry_url)
+
+
+def _phone_action(token, action, done_message):
+    form = ActionForm()
+    qr = qrlogin.find_by_token(token)
+    if qr is None:
+        return _phone_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
+    openid = _scanner_openid(qr)
+    if openid is None or not form.validate():
+        return _phone_page("请重新扫码后再操作", 403)
+    try:
+        action(qr, openid, db_now())
+    except qrlogin.QRLoginError as error:
+        db.session.commit()  # a refusal may have been recorded (a banned account cancels the login)
+        return _phone_page(error.message, 409)
+    db.session.commit()
+    session.pop("qr_scanner", None)
+    return _phone_page(done_message, done=True)
+
+
+@bp.post("/m/login/<token>/confirm")
+def phone_confirm(token):
+    return _phone_action(token, qrlogin.confirm, "已确认登录，请回到电脑上继续操作")
+
+
+@bp.post("/m/login/<token>/cancel")
+def phone_cancel(token):
+    return _phone_action(token, qrlogin.cancel, "已取消本次登录")
+
+
+@bp.post("/logout")
+def logout():
+    """Ends this session and, by replacing the account's session token, every other copy of it."""
+    if current_user.is_authenticated:  # CSRFProtect has checked the token
+        accounts.end_all_sessions(current_user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("catalog.home"))

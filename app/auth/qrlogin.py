@@ -2,9 +2,11 @@
 two phones or a double click can never move a token twice.
 
     pending ──scan──▶ scanned ──confirm──▶ confirmed ──consume──▶ consumed
-       │               │   │ (banned account: ──▶ cancelled, refusal "banned")
-       └──cancel───────┴───┴──▶ cancelled
+                        │ cancel, or confirm by a banned account (refusal "banned")
+                        └──────────────────────────────▶ cancelled
     pending, scanned, confirmed ──(TTL after creation)──▶ expired
+
+Only the WeChat user who scanned may confirm or cancel; only the desktop browser may consume.
 
 The token travels only in the QR code; the database keeps its SHA-256. The desktop browser that made the
 code holds a random nonce in an HttpOnly cookie; the token is derived from it (HMAC with SECRET_KEY), so
@@ -37,7 +39,9 @@ class QRLoginError(Exception):
         "consumed": "该二维码已使用，请在电脑上刷新二维码后重新扫码",
         "confirmed": "该二维码已确认登录，无需重复操作",
         "other_scanner": "该二维码已被其他微信扫描，请在电脑上刷新二维码",
+        "scanned": "该二维码已被其他微信扫描，请在电脑上刷新二维码",  # a second scan lost the race
         "banned": "该微信账号已被限制使用，暂时无法登录。如有疑问请联系客服",
+        "pending": "请先扫码授权后再操作",
         "unknown": "二维码无效，请在电脑上刷新二维码后重新扫码",
     }
 
@@ -123,7 +127,7 @@ def confirm(qr, openid, now):
 
 def cancel(qr, openid, now):
     _require_scanner(qr, openid)
-    _transition(qr, ("pending", "scanned"), "cancelled", now, by_scanner=openid, finished_at=now)
+    _transition(qr, ("scanned",), "cancelled", now, by_scanner=openid, finished_at=now)
 
 
 def consume(qr, now):
@@ -154,8 +158,7 @@ def _transition(qr, sources, target, now, *, check_expiry=True, by_scanner=None,
         stmt = stmt.where(QRLogin.scanner_openid == by_scanner)
     changed = db.session.execute(stmt.values(status=target, **values).execution_options(
         synchronize_session=False)).rowcount
-    if changed != 1:
-        db.session.rollback()
+    if changed != 1:  # nothing was written, so nothing to undo
         current = db.session.scalar(select(QRLogin.status).where(QRLogin.id == qr.id))
         if current in OPEN_STATES and check_expiry and now >= qr.expires_at:
             current = "expired"

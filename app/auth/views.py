@@ -67,8 +67,10 @@ def qr_status(public_id):
     nonce = request.cookies.get(_nonce_cookie(public_id))
     qr = qrlogin.find_for_browser(public_id, nonce)
     if qr is None:
-        # Unknown, or another browser's: the same answer either way.
-        return render_page("auth/login.html", "qr_status", 404, qr=None, state="invalid")
+        # Unknown, or another browser's: the same answer either way. The poll gets it as a 200 so that
+        # htmx swaps it in and stops polling.
+        return render_page("auth/login.html", "qr_status", 200 if wants_fragment() else 404, qr=None,
+                           state="invalid")
     now = db_now()
     status = qrlogin.status_of(qr, now)
     if status == "confirmed":

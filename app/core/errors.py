@@ -1,5 +1,5 @@
 """Error pages in Chinese, in the site layout."""
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -13,10 +13,13 @@ MESSAGES = {
 
 
 def render_error(status, title=None, message=None):
+    """The error page in the layout; for an htmx request (a poll, a search) just the message, which
+    site.js shows where the user is looking."""
     default_title, default_message = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
-    html = render_template("errors/error.html", status=status,
-                           title=title or default_title, message=message or default_message)
-    return html, status
+    context = {"status": status, "title": title or default_title, "message": message or default_message}
+    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+        return render_template("errors/fragment.html", **context), status
+    return render_template("errors/error.html", **context), status
 
 
 def handle_http_error(error: HTTPException):

@@ -11,10 +11,10 @@
     box.appendChild(p);
   }
   document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail.xhr.status;
-    notice(status === 429 ? "操作太频繁了，请稍等一分钟后再试。"
-      : status === 400 ? "页面已过期，请刷新后重试。"
-      : "服务器开小差了，请稍后再试。");
+    var xhr = event.detail.xhr;
+    // Error responses to htmx requests carry one Chinese sentence (templates/errors/fragment.html).
+    var text = (xhr.responseText || "").replace(/<[^>]*>/g, "").trim();
+    notice(text && text.length < 200 ? text : "服务器开小差了，请稍后再试。");
   });
   document.addEventListener("htmx:sendError", function () {
     notice("网络连接失败，请检查网络后重试。");

@@ -26,7 +26,8 @@ def create_app(config=None):
     login_manager.init_app(app)
     fragment_cache.init_app(app)
 
-    from app.core import errors, logs, routing, security, templating
+    from app.core import database, errors, logs, routing, security, templating
+    database.init_app(app)
     errors.init_app(app)
     logs.init_app(app)
     routing.init_app(app)

@@ -105,7 +105,8 @@ def count_queries(engine):
     statements = []
 
     def record(conn, cursor, statement, *args):
-        statements.append(statement)
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE is not a query
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
     try:

@@ -82,11 +82,23 @@ def quote_script(base, workdir):
     return path
 
 
-def htmx_script(workdir):
-    path = os.path.join(workdir, "htmx.lua")
+def htmx_script(workdir, cookie=None):
+    path = os.path.join(workdir, "htmx-cookie.lua" if cookie else "htmx.lua")
     with open(path, "w") as f:
         f.write('wrk.headers["HX-Request"] = "true"\n')
+        if cookie:
+            f.write(f'wrk.headers["Cookie"] = "{cookie}"\n')
     return path
+
+
+def qr_poll(base, workdir):
+    """A pending QR login as the desktop browser holds it: the poll URL and the nonce cookie."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = fetch(base + "/login", opener=opener).decode()
+    poll = re.search(r'hx-get="(/login/qr/[^"]+/status)"', page).group(1)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return poll, htmx_script(workdir, cookie)
 
 
 def main():
@@ -94,7 +106,7 @@ def main():
     env = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(32),
            "DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
            "DATABASE_URL": "sqlite:///" + os.path.join(workdir, "bench.db"), "FLASK_APP": "wsgi.py",
-           "RATELIMIT_QUOTE": "10000000 per minute"}
+           "RATELIMIT_QUOTE": "10000000 per minute", "RATELIMIT_QR_POLL": "10000000 per minute"}
     for command in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run([os.path.join(BIN, "flask"), *command], cwd=ROOT, env=env, check=True,
                        capture_output=True)
@@ -109,6 +121,8 @@ def main():
                 ("/products?q=医疗 (htmx fragment)", wrk(base + q, htmx_script(workdir))),
                 (PRODUCT, wrk(base + PRODUCT)),
                 (PRODUCT + "/quote (htmx POST)", wrk(base + PRODUCT + "/quote", quote_script(base, workdir)))]
+        poll, poll_script = qr_poll(base, workdir)
+        rows.append(("/login/qr/<id>/status (htmx poll, pending)", wrk(base + poll, poll_script)))
         baseline_after = wrk(hello_base + "/")
         hello_rps = (baseline + baseline_after) / 2
 
@@ -126,9 +140,9 @@ def main():
 
     print(f"\nhello-world baseline: {hello_rps:,.0f} req/s (before {baseline:,.0f}, after {baseline_after:,.0f}); "
           f"wrk -t2 -c16 -d{DURATION}, gunicorn -w 2, SQLite, demo catalog\n")
-    print(f"{'page':44} {'req/s':>9} {'of hello':>9}")
+    print(f"{'page':48} {'req/s':>9} {'of hello':>9}")
     for name, rps in rows:
-        print(f"{name:44} {rps:>9,.0f} {rps / hello_rps:>8.0%}")
+        print(f"{name:48} {rps:>9,.0f} {rps / hello_rps:>8.0%}")
     home_total = gz(home) + sum(gz(a) for a in assets)
     full_total = gz(full) + sum(gz(a) for a in catalog_assets)
     print("\npage weight (gzip -6)")

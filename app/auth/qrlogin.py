@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.auth import accounts
+from app.core.database import read_once
 from app.auth.models import QRLogin
 from app.auth.wechat import WeChatProfile
 from app.extensions import db
@@ -78,15 +79,25 @@ def find_by_token(token):
     return db.session.scalar(select(QRLogin).where(QRLogin.token_hash == hash_secret(token)))
 
 
-def find_for_browser(public_id, nonce):
+def find_for_browser(public_id, nonce, *, peek=False):
     """The login ``public_id`` if ``nonce`` is the one its desktop browser holds, else None (another
-    browser learns nothing, not even that the id exists)."""
+    browser learns nothing, not even that the id exists). ``peek``: a read-only row, without the ORM
+    or a transaction, for the poll that runs every 2 s in every open login page."""
     if not nonce:
         return None
-    qr = db.session.scalar(select(QRLogin).where(QRLogin.public_id == public_id))
+    if peek:
+        qr = read_once(select(QRLogin.__table__).where(QRLogin.public_id == public_id))
+    else:
+        qr = db.session.scalar(select(QRLogin).where(QRLogin.public_id == public_id))
     if qr is None or not hmac.compare_digest(qr.nonce_hash, hash_secret(nonce)):
         return None
     return qr
+
+
+def needs_update(qr, now):
+    """Whether looking at the login now must write: a confirmed login is spent by the desktop, an open
+    one past its time becomes expired."""
+    return qr.status == "confirmed" or (qr.status in OPEN_STATES and now >= qr.expires_at)
 
 
 def status_of(qr, now):

@@ -14,6 +14,7 @@ from app.auth.forms import ActionForm
 from app.auth.services import describe_browser, safe_next, wechat_oauth
 from app.auth.wechat import WeChatError
 from app.core.clock import db_now
+from app.core.database import begin_write, writes
 from app.core.htmx import render_page, wants_fragment
 from app.core.masking import mask_ip
 from app.extensions import db, limiter
@@ -42,6 +43,7 @@ def _render_login(qr, token, state, http_status=200):
 
 @bp.get("/login")
 @limiter.limit(lambda: current_app.config["RATELIMIT_QR_CREATE"])
+@writes
 def login():
     """The desktop login page: a fresh QR code bound to this browser, and its live status."""
     next_url = safe_next(request.args.get("next"))
@@ -65,29 +67,33 @@ def qr_status(public_id):
     """The poll (htmx, every 2 s) and, without JavaScript, the 我已扫码确认 link. A confirmed login is
     spent here and this browser is logged in."""
     nonce = request.cookies.get(_nonce_cookie(public_id))
-    qr = qrlogin.find_for_browser(public_id, nonce)
+    qr = qrlogin.find_for_browser(public_id, nonce, peek=True)
     if qr is None:
         # Unknown, or another browser's: the same answer either way. The poll gets it as a 200 so that
         # htmx swaps it in and stops polling.
         return render_page("auth/login.html", "qr_status", 200 if wants_fragment() else 404, qr=None,
                            state="invalid")
     now = db_now()
-    status = qrlogin.status_of(qr, now)
-    if status == "confirmed":
-        try:
-            user = qrlogin.consume(qr, now)
-        except qrlogin.QRLoginError as error:
-            status = error.reason
-        else:
-            session.clear()  # a new session (and cookie) for the logged-in user
-            login_user(user)
-            db.session.commit()
-            response = redirect(qr.next_url)
-            if wants_fragment():
-                response = current_app.make_response(("", 200, {"HX-Redirect": qr.next_url}))
-            response.delete_cookie(_nonce_cookie(public_id), path="/login")
-            return response
-    db.session.commit()
+    if qrlogin.needs_update(qr, now):
+        # Rare: the login was confirmed (spend it) or ran out of time. Most polls only read.
+        begin_write()
+        qr = qrlogin.find_for_browser(public_id, nonce)
+        if qrlogin.status_of(qr, now) == "confirmed":
+            try:
+                user = qrlogin.consume(qr, now)
+            except qrlogin.QRLoginError:
+                db.session.refresh(qr)  # another request of this browser got there first
+            else:
+                session.clear()  # a new session (and cookie) for the logged-in user
+                login_user(user)
+                db.session.commit()
+                response = redirect(qr.next_url)
+                if wants_fragment():
+                    response = current_app.make_response(("", 200, {"HX-Redirect": qr.next_url}))
+                response.delete_cookie(_nonce_cookie(public_id), path="/login")
+                return response
+        db.session.commit()
+    status = qr.status
     if wants_fragment():
         return render_page("auth/login.html", "qr_status", qr=qr, state=status)
     return _render_login(qr, qrlogin.derive_token(public_id, nonce), status)
@@ -108,6 +114,7 @@ def _scanner_openid(qr):
 
 
 @bp.get("/m/login/<token>")
+@writes
 def phone(token):
     """What the phone opens from the QR code: WeChat authorization first, then 确认登录 / 取消."""
     qr = qrlogin.find_by_token(token)
@@ -126,6 +133,7 @@ def phone(token):
 
 
 @bp.get("/auth/wechat/callback")
+@writes
 def wechat_callback():
     """WeChat sends the phone back here with ?code&state; the state must be the one this phone was given
     for this login token."""
@@ -176,16 +184,19 @@ def _phone_action(token, action, done_message):
 
 
 @bp.post("/m/login/<token>/confirm")
+@writes
 def phone_confirm(token):
     return _phone_action(token, qrlogin.confirm, "已确认登录，请回到电脑上继续操作")
 
 
 @bp.post("/m/login/<token>/cancel")
+@writes
 def phone_cancel(token):
     return _phone_action(token, qrlogin.cancel, "已取消本次登录")
 
 
 @bp.post("/logout")
+@writes
 def logout():
     """Ends this session and, by replacing the account's session token, every other copy of it."""
     if current_user.is_authenticated:  # CSRFProtect has checked the token

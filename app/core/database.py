@@ -1,14 +1,18 @@
-"""Engine settings that make SQLite safe with several workers.
+"""Engine settings that make SQLite safe with several workers, and the one rule views follow for it.
 
-SQLite has one writer at a time. A transaction that reads and then writes can deadlock with another
-doing the same ("database is locked") unless it takes the write lock when it begins: so every
-transaction starts with BEGIN IMMEDIATE (what Django's transaction_mode="IMMEDIATE" does), waits up to
-busy_timeout for its turn, and WAL lets readers outside transactions carry on. PostgreSQL needs none
-of this: its row locks and conditional UPDATEs do the same work.
+SQLite has one writer at a time. A transaction that has read and then writes fails with "database is
+locked" when another connection wrote in between, so a unit of work that will write must take the
+write lock when it begins: views that write call begin_write() first (BEGIN IMMEDIATE, waiting up to
+busy_timeout for the lock). Reads begin DEFERRED and, under WAL, never wait for writers. PostgreSQL
+needs none of this (its row locks and conditional UPDATEs do the work); begin_write() costs it nothing.
 """
+from functools import wraps
+
 from sqlalchemy import event
 
 from app.extensions import db
+
+_OPTION = "sqlite_begin"
 
 
 def _sqlite_connect(dbapi_connection, _record):
@@ -21,7 +25,33 @@ def _sqlite_connect(dbapi_connection, _record):
 
 
 def _sqlite_begin(connection):
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    mode = connection.get_execution_options().get(_OPTION, "DEFERRED")
+    if mode is not None:  # None: a single read that needs no transaction (see read_once)
+        connection.exec_driver_sql("BEGIN " + mode)
+
+
+def read_once(statement):
+    """The first row of one SELECT, outside any transaction: the cheapest read there is, for hot paths
+    that look at one row (the QR login poll). Rows are plain, not ORM objects."""
+    with db.engine.connect().execution_options(**{_OPTION: None}) as connection:
+        return connection.execute(statement).first()
+
+
+def begin_write():
+    """Start the session's next transaction as a writing one. Ends a read transaction in progress
+    (its objects are reloaded on next use)."""
+    if db.session().in_transaction():
+        db.session.rollback()
+    db.session.connection(execution_options={_OPTION: "IMMEDIATE"})
+
+
+def writes(view):
+    """For views whose unit of work writes: the transaction takes the write lock up front."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        begin_write()
+        return view(*args, **kwargs)
+    return wrapper
 
 
 def init_app(app):

@@ -4,7 +4,7 @@ import os
 from flask import Flask
 
 from app.config import Config
-from app.extensions import csrf, db, fragment_cache, htmx, limiter, login_manager, migrate
+from app.extensions import csrf, db, shared_cache, htmx, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -24,7 +24,7 @@ def create_app(config=None):
     limiter.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
-    fragment_cache.init_app(app)
+    shared_cache.init_app(app)
 
     from app.core import database, errors, logs, routing, security, templating
     database.init_app(app)

@@ -9,7 +9,7 @@ from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from app.core.cache import FragmentCache
+from app.core.cache import SharedCache
 
 
 class Base(DeclarativeBase):
@@ -29,4 +29,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 htmx = Htmx()
-fragment_cache = FragmentCache()
+shared_cache = SharedCache()

@@ -6,7 +6,7 @@ from app.catalog.forms import CatalogFilterForm, QuoteForm
 from app.catalog.models import DOCUMENT_KINDS, Category
 from app.core.clock import today_local
 from app.core.htmx import render_page
-from app.extensions import fragment_cache, limiter
+from app.extensions import shared_cache, limiter
 
 DEFAULT_QUOTE = {"age": 30, "gender": "M", "social_security": "yes", "frequency": "annual"}
 
@@ -24,7 +24,7 @@ def home():
 def products():
     """The catalog. An htmx request (typing, filters, pages) gets the results block only."""
     form = CatalogFilterForm()
-    form.set_categories(fragment_cache.get_or_render(
+    form.set_categories(shared_cache.get_or_make(
         "categories", lambda: [(c.slug, c.name) for c in Category.ordered()]))
     page = max(request.args.get("page", 1, type=int), 1)
 

@@ -2,7 +2,7 @@
 from flask import current_app, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
-from app.extensions import fragment_cache
+from app.extensions import shared_cache
 
 # The block of every page template that holds the page itself, inside the layout of base.html.
 CONTENT = "content"
@@ -39,7 +39,7 @@ def render_page(template, block, status=200, *, cache_key=None, load=None, **con
         def render():
             return render_block(template, part, fragment=fragment, **context, **load())
 
-        html = fragment_cache.get_or_render((template, part, cache_key), render)
+        html = shared_cache.get_or_make((template, part, cache_key), render)
         if not fragment:
             html = _render_around(template, CONTENT, html, context)
     response = make_response(html, status)

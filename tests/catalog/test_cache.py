@@ -30,7 +30,8 @@ def rename(app, name):
         db.session.commit()
 
 
-@pytest.mark.parametrize("path, headers", [("/products?q=医疗", {}), ("/products?q=医疗", HX), ("/", {})])
+@pytest.mark.parametrize("path, headers", [("/products?q=医疗", {}), ("/products?q=医疗", HX), ("/", {}),
+                                           ("/products/anxin-million-medical", {})])
 def test_catalog_fragments_are_reused_until_they_expire(cached_app, path, headers):
     client = cached_app.test_client()
     assert "安心百万医疗2026" in client.get(path, headers=headers).get_data(as_text=True)

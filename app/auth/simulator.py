@@ -10,6 +10,7 @@ import hashlib
 import secrets
 import threading
 from datetime import timedelta
+from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
@@ -118,12 +119,21 @@ def approve():
     return redirect(redirect_uri + separator + urlencode(params))
 
 
+def failable(endpoint):
+    """Lets a test make the next call of ``endpoint`` answer with an errcode (state.fail_next)."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper():
+            failure = _state().take_failure(endpoint)
+            return _error(failure, "simulated failure") if failure else view()
+        return wrapper
+    return decorate
+
+
 @bp.get("/sns/oauth2/access_token")
+@failable("access_token")
 def access_token():
     args = request.args
-    failure = _state().take_failure("access_token")
-    if failure:
-        return _error(failure, "simulated failure")
     if args.get("appid") != SIM_APPID:
         return _error(40013, "invalid appid")
     if args.get("secret") != SIM_SECRET:
@@ -154,11 +164,9 @@ def access_token():
 
 
 @bp.get("/sns/userinfo")
+@failable("userinfo")
 def userinfo():
     args = request.args
-    failure = _state().take_failure("userinfo")
-    if failure:
-        return _error(failure, "simulated failure")
     with _state().lock:
         issued = _state().tokens.get(args.get("access_token", ""))
     if issued is None:

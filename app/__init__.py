@@ -39,6 +39,8 @@ def create_app(config=None):
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    from app.health import bp as health_bp
+    app.register_blueprint(health_bp)
     from app.catalog import bp as catalog_bp
     app.register_blueprint(catalog_bp)
     from app.auth import bp as auth_bp, login

@@ -115,7 +115,8 @@ def main():
     try:
         q = "/products?q=" + urllib.parse.quote("医疗")
         baseline = wrk(hello_base + "/")
-        rows = [("/", wrk(base + "/")),
+        rows = [("/healthz (this app's floor: no work at all)", wrk(base + "/healthz")),
+                ("/", wrk(base + "/")),
                 ("/products", wrk(base + "/products")),
                 ("/products?q=医疗 (full page)", wrk(base + q)),
                 ("/products?q=医疗 (htmx fragment)", wrk(base + q, htmx_script(workdir))),

@@ -122,3 +122,9 @@ def test_unexpected_error_is_a_chinese_500_page_and_logged_without_pii(caplog):
     assert "ValueError" in logged
     assert "110101199003071234" not in logged and "13800138000" not in logged
     assert "110***************" in logged and "138********" in logged
+
+
+def test_health_check_answers_plainly(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "ok"
+    assert response.headers["Cache-Control"] == "no-store"

@@ -46,6 +46,8 @@ def create_app(config=None):
     from app.auth import bp as auth_bp, login
     app.register_blueprint(auth_bp)
     login.init_app(app)
+    from app import agreements
+    agreements.init_app(app)
     from app.account import bp as account_bp
     app.register_blueprint(account_bp)
     if not app.config["WECHAT_APPID"]:

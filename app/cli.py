@@ -1,17 +1,24 @@
 """Admin commands: `flask seed-demo`."""
+from datetime import timedelta
+
 import click
 
-from app.core.clock import today_local
+from app.core.clock import db_now, today_local
 from app.extensions import db
 
 
 @click.command("seed-demo")
 def seed_demo():
     """Fill the demo catalog (idempotent: only what is missing is created)."""
+    from app.agreements.services import seed_platform_agreements
     from app.catalog.demo import seed_demo_catalog
-    created = seed_demo_catalog(today_local())
+    today = today_local()
+    created = seed_demo_catalog(today)
+    # The first versions, released two weeks ago and in force for a week (release ≠ effective date).
+    agreements = seed_platform_agreements(today - timedelta(days=14), today - timedelta(days=7), db_now())
     db.session.commit()
     click.echo(f"Demo catalog: {created} products created." if created else "Demo catalog already present.")
+    click.echo(f"Agreements: {agreements} published." if agreements else "Agreements already published.")
 
 
 def init_app(app):

@@ -14,8 +14,6 @@ from sqlalchemy import event, text
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.catalog.demo import seed_demo_catalog
-from app.core.clock import today_local
 from app.extensions import db
 
 # 2026-11-25 10:00 in Shanghai: the day every age in the tests is counted on.
@@ -63,8 +61,9 @@ def app(database_url):
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()  # the schema comes from the migrations, as in production
-        seed_demo_catalog(today_local())
-        db.session.commit()
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["seed-demo"])  # the demo catalog and the agreements in force
+        assert result.exit_code == 0, result.output
     yield app
     with app.app_context():
         db.session.remove()
@@ -138,3 +137,27 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture()
+def member(app):
+    """A new signed-in user and their browser (the QR login itself is tested in tests/auth)."""
+    from types import SimpleNamespace
+
+    from app.auth.models import User
+    from app.core.clock import db_now
+
+    def make(nickname="测试用户", birth_date=None, user_agent=None):
+        with app.app_context():
+            user = User(nickname=nickname, created_at=db_now(), birth_date=birth_date)
+            db.session.add(user)
+            db.session.commit()
+            token, user_id = user.session_token, user.id
+        client = app.test_client()
+        if user_agent:
+            client.environ_base["HTTP_USER_AGENT"] = user_agent
+        with client.session_transaction() as session:
+            session["_user_id"] = token
+            session["_fresh"] = True
+        return SimpleNamespace(client=client, id=user_id)
+    return make

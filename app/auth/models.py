@@ -1,6 +1,6 @@
 """Accounts are WeChat identities: a User, the WeChatIdentity it logs in with, and QRLogin tokens."""
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -27,6 +27,9 @@ class User(UserMixin, db.Model):
     country: Mapped[str] = mapped_column(String(40), default="")
     # What the session cookie names instead of the id: replacing it (logout) ends every session.
     session_token: Mapped[str] = mapped_column(String(40), unique=True, default=new_session_token)
+    # Declared at agreement acceptance (until real-name verification gives it from the ID number):
+    # minors need a guardian's consent.
+    birth_date: Mapped[date | None]
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
 

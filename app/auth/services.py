@@ -1,9 +1,7 @@
-"""Helpers the auth views share: the WeChat client for this configuration, safe return paths, the
-desktop's description for the phone."""
+"""Helpers the auth views share: the WeChat client for this configuration, safe return paths."""
 from urllib.parse import urlsplit
 
 from flask import current_app
-from ua_parser import parse
 
 from app.auth.simulator import SIM_APPID, SIM_SECRET
 from app.auth.wechat import WeChatOAuth
@@ -33,15 +31,3 @@ def safe_next(target, default="/"):
     if parts.path.startswith(NO_RETURN):
         return default
     return target
-
-
-def describe_browser(user_agent: str):
-    """('Chrome 120', 'Windows 10') for the phone to show what it is letting in."""
-    result = parse(user_agent or "")
-    browser = result.user_agent.family if result.user_agent else "未知浏览器"
-    if result.user_agent and result.user_agent.major:
-        browser += f" {result.user_agent.major}"
-    system = result.os.family if result.os else "未知系统"
-    if result.os and result.os.major:
-        system += f" {result.os.major}"
-    return browser.replace("Other", "未知浏览器"), system.replace("Other", "未知系统")

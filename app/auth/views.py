@@ -11,10 +11,11 @@ from flask_login import current_user, login_user, logout_user
 
 from app.auth import accounts, bp, qrlogin
 from app.auth.forms import ActionForm
-from app.auth.services import describe_browser, safe_next, wechat_oauth
+from app.auth.services import safe_next, wechat_oauth
 from app.auth.wechat import WeChatError
 from app.core.clock import db_now
 from app.core.database import begin_write, writes
+from app.core.devices import describe_browser
 from app.core.htmx import render_page, wants_fragment
 from app.core.masking import mask_ip
 from app.extensions import db, limiter

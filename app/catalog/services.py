@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from app.catalog.models import FREQUENCIES, GENDERS, Category, Insurer, Plan, Product, RateRow
+from app.core.clock import age_on
 from app.core.money import format_yuan, round_fen
 from app.extensions import db, shared_cache
 
@@ -90,14 +91,6 @@ def _load_product(slug):
                      selectinload(Product.documents), selectinload(Product.faqs)))
     with Session(db.engine) as session:
         return session.scalars(stmt).first()
-
-
-def age_on(birth_date: date, on: date) -> int:
-    """Age in whole years (周岁) on a given day; a 29 February birthday counts from 1 March."""
-    years = on.year - birth_date.year
-    if (on.month, on.day) < (birth_date.month, birth_date.day):
-        years -= 1
-    return years
 
 
 def refresh_price_from(product: Product):

@@ -34,3 +34,11 @@ def format_local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def db_now() -> datetime:
     """utcnow() as the naive UTC datetime the database columns hold."""
     return utcnow().replace(tzinfo=None)
+
+
+def age_on(birth_date: date, on: date) -> int:
+    """Age in whole years (周岁) on a given day; a 29 February birthday counts from 1 March."""
+    years = on.year - birth_date.year
+    if (on.month, on.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years

@@ -1,7 +1,7 @@
 """Jinja filters and globals shared by every template: money, time, the htmx configuration."""
 import json
 
-from app.core import clock, money
+from app.core import clock, masking, money
 
 # htmx 2 configured for our CSP (no eval, no inline styles, no scripts in swapped HTML) and to swap
 # 422 responses, which carry a form with its errors. History is restored from the server, so a
@@ -24,4 +24,5 @@ def init_app(app):
     app.add_template_filter(money.format_yuan, "yuan")
     app.add_template_filter(money.format_yuan_short, "yuan_short")
     app.add_template_filter(clock.format_local, "local_time")
+    app.add_template_filter(masking.mask_ip, "mask_ip")
     app.add_template_global(HTMX_CONFIG, "htmx_config")

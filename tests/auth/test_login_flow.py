@@ -11,10 +11,10 @@ from tests.conftest import HX, csrf_token
 
 
 def logged_in_as(client):
-    response = client.get("/me")
-    if response.status_code != 200:
-        return None
-    return re.search(r'<p class="profile-name">([^<]+)</p>', response.get_data(as_text=True)).group(1)
+    """Whose nickname the header shows on /me (or on the agreements step it leads to), else None."""
+    response = client.get("/me", follow_redirects=True)
+    chip = re.search(r'<a class="user-chip"[^>]*>.*?<span>([^<]+)</span>', response.get_data(as_text=True), re.S)
+    return chip.group(1) if chip else None
 
 
 def test_scan_confirm_and_the_desktop_is_logged_in(desktop, phone):
@@ -222,7 +222,7 @@ def test_profile_is_synced_on_every_login(app, desktop, phone):
     p.press(d.token, "confirm")
     d.poll()
     assert logged_in_as(d.client) == "小新"
-    assert "小新" in d.client.get("/").get_data(as_text=True)  # shown in the header
+    assert "小新" in d.client.get("/", follow_redirects=True).get_data(as_text=True)  # shown in the header
 
 
 def test_logout_ends_the_session_and_every_copy_of_it(app, desktop, phone):
@@ -231,7 +231,7 @@ def test_logout_ends_the_session_and_every_copy_of_it(app, desktop, phone):
     p.press(d.token, "confirm")
     d.poll()
     stolen = d.client.get_cookie("session").value
-    page = d.client.get("/me").get_data(as_text=True)
+    page = d.client.get("/me", follow_redirects=True).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert d.client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert logged_in_as(d.client) is None

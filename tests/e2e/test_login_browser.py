@@ -26,6 +26,15 @@ def phone_page(browser):
     context.close()
 
 
+def accept_agreements(page, birth_date="1990-05-01"):
+    """The acceptance step a first login meets: tick each agreement, give a birth date, continue."""
+    expect(page.get_by_role("heading", name="请阅读并同意以下协议")).to_be_visible()
+    for box in page.get_by_role("checkbox").all():
+        box.check()
+    page.get_by_label("你的出生日期").fill(birth_date)
+    page.get_by_role("button", name="同意并继续").click()
+
+
 def read_qr(page):
     """Decode the QR image as rendered on screen, as a phone camera would."""
     png = page.locator(".qr-image").screenshot()
@@ -54,6 +63,7 @@ def test_scan_with_the_phone_and_the_desktop_logs_in_by_itself(page, phone_page,
     phone_page.get_by_role("button", name="确认登录").click()
     expect(phone_page.get_by_text("已确认登录，请回到电脑上继续操作")).to_be_visible()
 
+    accept_agreements(page)  # a first login: the agreements come before anything else
     expect(page).to_have_url(site + "/products/anxin-million-medical")
     expect(page.locator(".user-chip")).to_contain_text("李晓红")
     page.get_by_role("button", name="退出").click()
@@ -91,6 +101,7 @@ def test_without_javascript_the_refresh_link_logs_in(browser, phone_page, site):
     phone_page.get_by_role("button", name="允许").click()
     phone_page.get_by_role("button", name="确认登录").click()
     page.get_by_role("link", name="我已扫码确认").click()
+    accept_agreements(page)
     expect(page).to_have_url(site + "/me")
     expect(page.locator(".profile-name")).to_have_text("张小明")
     context.close()

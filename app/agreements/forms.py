@@ -1,0 +1,14 @@
+from wtforms import DateField, HiddenField, SelectMultipleField
+from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.core.forms import Form
+
+
+class AcceptForm(Form):
+    agreements = SelectMultipleField("我已阅读并同意", coerce=int, validate_choice=False,
+                                     widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    birth_date = DateField("你的出生日期", validators=[Optional()],
+                           invalid_value_message="请按 年-月-日 填写出生日期")
+    original = HiddenField()
+    submission = HiddenField()

@@ -1,0 +1,70 @@
+"""Agreements and their versions, and the consent ledger (append-only: rows are never changed)."""
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from app.extensions import db
+
+# Who must accept an agreement: everyone (platform), or users of one partner's or product's service,
+# named by scope_ref. The voucher work adds partner agreements as rows, not as schema.
+SCOPES = ("platform", "partner", "product")
+CHANNELS = ("desktop", "phone")
+
+
+class Agreement(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), unique=True)  # in URLs: service, privacy, pi-authorization
+    title: Mapped[str] = mapped_column(String(60))  # 微保服务协议 (shown in 《》)
+    scope: Mapped[str] = mapped_column(String(20), default="platform")
+    scope_ref: Mapped[str | None] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(default=0)
+    # Withdrawing it is allowed (the personal-information authorization); accepting again is then needed.
+    withdrawable: Mapped[bool] = mapped_column(default=False)
+
+    versions: Mapped[list["AgreementVersion"]] = relationship(
+        back_populates="agreement", order_by="AgreementVersion.effective_on.desc()")
+
+
+class AgreementVersion(db.Model):
+    __table_args__ = (UniqueConstraint("agreement_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id"))
+    version: Mapped[str] = mapped_column(String(40))
+    released_on: Mapped[date]
+    effective_on: Mapped[date]
+    summary: Mapped[str] = mapped_column(Text, default="")  # what changed, shown for re-acceptance
+    body: Mapped[str] = mapped_column(Text)  # Markdown; bold (**…**) marks liability-limiting clauses
+    created_at: Mapped[datetime]
+
+    agreement: Mapped[Agreement] = relationship(back_populates="versions", lazy="joined")
+
+
+class Consent(db.Model):
+    """One acceptance or withdrawal, kept as evidence. Never updated, never deleted."""
+    __table_args__ = (UniqueConstraint("user_id", "version_id", "submission"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("agreement_version.id"))
+    action: Mapped[str] = mapped_column(String(10), default="accept")  # accept | withdraw
+    at: Mapped[datetime]  # UTC
+    ip: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(400))
+    channel: Mapped[str] = mapped_column(String(10))
+    # The acceptance form's one-time key: a double submit writes one row.
+    submission: Mapped[str] = mapped_column(String(40))
+
+    version: Mapped[AgreementVersion] = relationship(lazy="joined")
+
+
+class ImmutableLedger(Exception):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _consents_are_append_only(session, _context, _instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Consent) and (obj in session.deleted or session.is_modified(obj)):
+            raise ImmutableLedger("consent rows are never changed or deleted")

@@ -1,0 +1,125 @@
+"""Reading and publishing versions, the banner, re-acceptance, the consent ledger and withdrawal."""
+import csv
+import io
+import json
+import re
+from datetime import date
+
+from flask import Flask
+from flask_login import login_required
+
+from app import create_app
+from app.agreements.gate import consent_required
+from tests.agreements.test_gate import accept, gate_form, rows
+from tests.conftest import TEST_CONFIG
+
+
+def test_reading_shows_the_version_in_force_with_its_dates(client):
+    html = client.get("/agreements/service").get_data(as_text=True)
+    assert "<h1>《微保服务协议》</h1>" in html
+    assert "发布日期：2026-11-11" in html and "生效日期：2026-11-18" in html and "现行版本" in html
+    assert "<strong>请你在使用服务前仔细阅读本协议的全部内容" in html  # bold clauses stay bold
+    assert "未满 18 周岁" in html
+    assert client.get("/agreements/nope").status_code == 404
+    assert client.get("/agreements/service?version=9.9").status_code == 404
+
+
+def publish(app, tmp_path, body, *args):
+    source = tmp_path / "text.md"
+    source.write_text(body, encoding="utf-8")
+    return app.test_cli_runner().invoke(args=["agreements", "publish", *args, str(source)])
+
+
+def test_publish_refuses_bad_dates_and_duplicates(app, tmp_path):
+    result = publish(app, tmp_path, "x", "--kind", "service", "--version", "bad", "--released", "2026-12-01",
+                     "--effective", "2026-11-30")
+    assert result.exit_code != 0 and "生效日期不能早于发布日期" in result.output
+    result = publish(app, tmp_path, "x", "--kind", "service", "--version", "1.0", "--released", "2026-12-01",
+                     "--effective", "2026-12-02")
+    assert result.exit_code != 0 and "已有版本 1.0" in result.output
+    result = publish(app, tmp_path, "x", "--kind", "service", "--version", "2", "--released", "2026-13-01",
+                     "--effective", "2026-12-02")
+    assert result.exit_code != 0 and "YYYY-MM-DD" in result.output
+
+
+def test_a_new_version_is_announced_then_must_be_accepted(app, client, member, tmp_path, clock):
+    m = member()
+    accept(m.client, m.client.get("/agreements/accept?next=/").get_data(as_text=True))
+    result = publish(app, tmp_path, "## 一、变更\n\n新的条款。<script>alert(1)</script> **加粗的免责条款**",
+                     "--kind", "privacy", "--version", "2.0", "--released", "2026-11-20",
+                     "--effective", "2027-03-01", "--summary", "新增第三方权益的信息共享说明")
+    assert result.exit_code == 0, result.output
+
+    home = client.get("/").get_data(as_text=True)
+    assert "《微保隐私政策》已更新，将于 2027年3月1日 生效" in home
+    assert 'href="/agreements/privacy?version=2.0"' in home
+    upcoming = client.get("/agreements/privacy?version=2.0").get_data(as_text=True)
+    assert "尚未生效" in upcoming and "&lt;script&gt;" in upcoming and "<script>alert" not in upcoming
+    assert "<strong>加粗的免责条款</strong>" in upcoming and "新增第三方权益的信息共享说明" in upcoming
+    assert m.client.get("/me").status_code == 200  # not in force yet: nothing to accept
+
+    clock.advance(days=96)  # 2027-03-01 in Shanghai
+    assert "已更新，将于" not in client.get("/").get_data(as_text=True)
+    assert "版本 2.0" in client.get("/agreements/privacy").get_data(as_text=True)
+    old = client.get("/agreements/privacy?version=1.0").get_data(as_text=True)
+    assert "历史版本" in old
+    response = m.client.get("/me")
+    assert response.headers["Location"] == "/agreements/accept?next=/me"
+    page = m.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert page.count("我已阅读并同意") == 1 and "微保隐私政策" in page
+    assert "你此前同意的是 1.0" in page and "更新内容：新增第三方权益的信息共享说明" in page
+    assert accept(m.client, page, birth_date=None).status_code == 302
+    assert m.client.get("/me").status_code == 200
+    assert [r.version.version for r in rows(app, m.id)][-1] == "2.0"
+
+
+def test_the_ledger_lists_downloads_and_withdraws(app, member):
+    m = member()
+    accept(m.client, m.client.get("/agreements/accept?next=/").get_data(as_text=True))
+    page = m.client.get("/me/consents").get_data(as_text=True)
+    assert page.count("<td>《") == 3 and "撤回授权" in page and "127.0.0.*" in page
+    assert 'href="/agreements/service?version=1.0"' in page
+
+    exported = m.client.get("/me/consents.csv")
+    assert exported.headers["Content-Disposition"] == 'attachment; filename="wesure-consents.csv"'
+    table = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    assert {r["kind"] for r in table} == {"service", "privacy", "pi-authorization"}
+    assert all(r["action"] == "accept" and r["at_shanghai"] == "2026-11-25 10:00:00" for r in table)
+    data = json.loads(m.client.get("/me/consents.json").get_data(as_text=True))
+    assert len(data["consents"]) == 3 and data["consents"][0]["ip"] == "127.0.0.*"
+
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = m.client.post("/me/consents/pi-authorization/withdraw", data={"csrf_token": token})
+    assert response.status_code == 302
+    page = m.client.get("/me/consents").get_data(as_text=True)
+    assert "已撤回《个人信息授权协议》" in page and page.index("撤回</td>") < page.index("同意</td>")
+    assert len(rows(app, m.id)) == 4 and rows(app, m.id)[-1].action == "withdraw"
+    assert m.client.post("/me/consents/service/withdraw", data={"csrf_token": token}).status_code == 302
+    assert "该协议不能单独撤回" in m.client.get("/me/consents").get_data(as_text=True)
+
+    response = m.client.get("/me")  # the next step asks for the withdrawn authorization only
+    gate = m.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert gate.count("我已阅读并同意") == 1 and "个人信息授权协议" in gate
+
+
+def test_actions_that_need_consent_check_it_every_time(app, database_url, member):
+    """@consent_required: the gate in front of purchase, vouchers, the assistant."""
+    gated = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+
+    @gated.get("/needs-consent")
+    @login_required
+    @consent_required
+    def action():
+        return "done"
+
+    m = member()
+    client = gated.test_client()
+    with m.client.session_transaction() as s:
+        user_token = s["_user_id"]
+    with client.session_transaction() as s:
+        s["_user_id"] = user_token
+    assert client.get("/needs-consent").headers["Location"] == "/agreements/accept?next=/needs-consent"
+    page = client.get("/agreements/accept?next=/needs-consent").get_data(as_text=True)
+    assert accept(client, page).headers["Location"] == "/needs-consent"
+    assert client.get("/needs-consent").get_data(as_text=True) == "done"
+    assert client.get("/needs-consent", headers={"HX-Request": "true"}).get_data(as_text=True) == "done"

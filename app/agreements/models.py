@@ -4,6 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from app.core.pii import HASH, Encrypted
 from app.extensions import db
 
 # Who must accept an agreement: everyone (platform), or users of one partner's or product's service,
@@ -42,7 +43,8 @@ class AgreementVersion(db.Model):
 
 
 class Consent(db.Model):
-    """One acceptance or withdrawal, kept as evidence. Never updated, never deleted."""
+    """One acceptance or withdrawal, kept as evidence. Never updated, never deleted (nor are guardian
+    consents)."""
     __table_args__ = (UniqueConstraint("user_id", "version_id", "submission"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,8 +57,28 @@ class Consent(db.Model):
     channel: Mapped[str] = mapped_column(String(10))
     # The acceptance form's one-time key: a double submit writes one row.
     submission: Mapped[str] = mapped_column(String(40))
+    # A minor's consent stands on a guardian's.
+    guardian_consent_id: Mapped[int | None] = mapped_column(ForeignKey("guardian_consent.id"))
 
     version: Mapped[AgreementVersion] = relationship(lazy="joined")
+
+
+RELATIONSHIPS = {"father": "父亲", "mother": "母亲", "guardian": "其他法定监护人"}
+
+
+class GuardianConsent(db.Model):
+    """A guardian's approval of a minor's acceptance, given on the guardian's own phone and WeChat."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minor_user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    guardian_user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    guardian_name: Mapped[str] = mapped_column(Encrypted)
+    guardian_id_number: Mapped[str] = mapped_column(Encrypted)
+    guardian_id_hash: Mapped[str] = mapped_column(HASH, index=True)
+    relationship_to_minor: Mapped[str] = mapped_column(String(20))  # a key of RELATIONSHIPS
+    qr_login_id: Mapped[int] = mapped_column(ForeignKey("qr_login.id"), unique=True)
+    at: Mapped[datetime]
+    ip: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(400))
 
 
 class ImmutableLedger(Exception):
@@ -66,5 +88,5 @@ class ImmutableLedger(Exception):
 @event.listens_for(Session, "before_flush")
 def _consents_are_append_only(session, _context, _instances):
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, Consent) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, (Consent, GuardianConsent)) and (obj in session.deleted or session.is_modified(obj)):
             raise ImmutableLedger("consent rows are never changed or deleted")

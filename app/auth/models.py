@@ -3,7 +3,7 @@ import secrets
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -67,8 +67,13 @@ class WeChatIdentity(db.Model):
 
 
 class QRLogin(db.Model):
-    """One desktop login attempt. See app/auth/qrlogin.py for its states and transitions."""
+    """One desktop login attempt, or another approval bridged the same way (a guardian's consent for a
+    minor). See app/auth/qrlogin.py for its states and transitions."""
     id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20), default="login")  # login | guardian
+    # For approvals: the signed-in user asking (the minor), and what the approval completes (JSON).
+    requester_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    payload: Mapped[str] = mapped_column(Text, default="")
     # Public handle in the poll URL; the token (in the QR) and the browser nonce are stored only hashed.
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -96,4 +101,5 @@ class QRLogin(db.Model):
     finished_at: Mapped[datetime | None]
     refusal: Mapped[str] = mapped_column(String(20), default="")  # why a confirm was refused ("banned")
 
-    user: Mapped[User | None] = relationship(lazy="joined")
+    user: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[user_id])
+    requester: Mapped[User | None] = relationship(foreign_keys=[requester_user_id])

@@ -43,6 +43,7 @@ class QRLoginError(Exception):
         "scanned": "该二维码已被其他微信扫描，请在电脑上刷新二维码",  # a second scan lost the race
         "banned": "该微信账号已被限制使用，暂时无法登录。如有疑问请联系客服",
         "pending": "请先扫码授权后再操作",
+        "self": "监护人需要用自己的微信扫码，不能为自己确认",
         "unknown": "二维码无效，请在电脑上刷新二维码后重新扫码",
     }
 
@@ -62,11 +63,13 @@ def derive_token(public_id: str, nonce: str) -> str:
     return urlsafe_b64encode(mac).decode().rstrip("=")
 
 
-def create_login(*, next_url, browser, os, masked_ip, now):
-    """A new pending login; returns (qr, token, nonce). The caller sets the nonce cookie."""
+def create_login(*, next_url, browser, os, masked_ip, now, purpose="login", requester_user_id=None, payload=""):
+    """A new pending login (or approval, by ``purpose``); returns (qr, token, nonce). The caller sets the
+    nonce cookie."""
     public_id, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
     token = derive_token(public_id, nonce)
-    qr = QRLogin(public_id=public_id, token_hash=hash_secret(token), nonce_hash=hash_secret(nonce),
+    qr = QRLogin(purpose=purpose, requester_user_id=requester_user_id, payload=payload,
+                 public_id=public_id, token_hash=hash_secret(token), nonce_hash=hash_secret(nonce),
                  next_url=next_url, created_at=now,
                  expires_at=now + timedelta(seconds=current_app.config["QR_LOGIN_TTL_SECONDS"]),
                  desktop_browser=browser[:80], desktop_os=os[:80], desktop_ip=masked_ip)
@@ -75,11 +78,14 @@ def create_login(*, next_url, browser, os, masked_ip, now):
     return qr, token, nonce
 
 
-def find_by_token(token):
-    return db.session.scalar(select(QRLogin).where(QRLogin.token_hash == hash_secret(token)))
+def find_by_token(token, purpose="login"):
+    """The login (or approval of that purpose) a phone's link names: a guardian's code never logs anyone
+    in, and a login code never approves for a minor."""
+    return db.session.scalar(select(QRLogin).where(QRLogin.token_hash == hash_secret(token),
+                                                   QRLogin.purpose == purpose))
 
 
-def find_for_browser(public_id, nonce, *, peek=False):
+def find_for_browser(public_id, nonce, *, purpose="login", peek=False):
     """The login ``public_id`` if ``nonce`` is the one its desktop browser holds, else None (another
     browser learns nothing, not even that the id exists). ``peek``: a read-only row, without the ORM
     or a transaction, for the poll that runs every 2 s in every open login page."""
@@ -89,7 +95,7 @@ def find_for_browser(public_id, nonce, *, peek=False):
         qr = read_once(select(QRLogin.__table__).where(QRLogin.public_id == public_id))
     else:
         qr = db.session.scalar(select(QRLogin).where(QRLogin.public_id == public_id))
-    if qr is None or not hmac.compare_digest(qr.nonce_hash, hash_secret(nonce)):
+    if qr is None or qr.purpose != purpose or not hmac.compare_digest(qr.nonce_hash, hash_secret(nonce)):
         return None
     return qr
 
@@ -122,12 +128,14 @@ def scan(qr, profile: WeChatProfile, now):
 
 
 def confirm(qr, openid, now):
-    """The scanner pressed 确认登录: find or create the account and let the desktop in."""
+    """The scanner pressed 确认: find or create their account; the desktop may then go on."""
     _require_scanner(qr, openid)
     status_of(qr, now)
     if qr.status != "scanned":
         raise QRLoginError(qr.status if qr.status in QRLoginError.MESSAGES else "unknown")
     user = accounts.sync_wechat_user(_scanner_profile(qr), now)
+    if qr.requester_user_id is not None and user.id == qr.requester_user_id:
+        raise QRLoginError("self")
     if not user.is_active:
         _transition(qr, ("scanned",), "cancelled", now, by_scanner=openid, finished_at=now,
                     refusal="banned")

@@ -1,7 +1,6 @@
 """Desktop QR login, the phone's confirm page and the WeChat OAuth callback; logout."""
 import hmac
 import io
-import secrets
 from base64 import b64encode
 
 import qrcode
@@ -10,6 +9,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_login import current_user, login_user, logout_user
 
 from app.auth import accounts, bp, qrlogin
+from app.auth.phone import forget_scanner, remember_scanner, scanner_openid, start_wechat_oauth
 from app.auth.forms import ActionForm
 from app.auth.services import safe_next, wechat_oauth
 from app.auth.wechat import WeChatError
@@ -27,7 +27,7 @@ def _nonce_cookie(public_id):
     return f"qrl_{public_id}"
 
 
-def _qr_image(url):
+def qr_image(url):
     """The QR code as an SVG data URI (an <img>, so the strict CSP needs no inline SVG styles)."""
     buffer = io.BytesIO()
     qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2).save(buffer)
@@ -37,7 +37,7 @@ def _qr_image(url):
 def _render_login(qr, token, state, http_status=200):
     phone_url = current_app.config["SITE_URL"].rstrip("/") + url_for("auth.phone", token=token)
     return render_page("auth/login.html", "qr_status", http_status, qr=qr, state=state,
-                       qr_image=_qr_image(phone_url), phone_url=phone_url,
+                       qr_image=qr_image(phone_url), phone_url=phone_url,
                        simulator=not current_app.config["WECHAT_APPID"],
                        remaining=max(int((qr.expires_at - db_now()).total_seconds()), 0))
 
@@ -106,14 +106,6 @@ def _phone_page(message=None, status=200, **context):
     return render_template("auth/phone.html", message=message, **context), status
 
 
-def _scanner_openid(qr):
-    """The openid this phone proved through WeChat for this very login, or None."""
-    scanner = session.get("qr_scanner") or {}
-    if scanner.get("qr") == qr.public_id and scanner.get("openid") == qr.scanner_openid:
-        return scanner["openid"]
-    return None
-
-
 @bp.get("/m/login/<token>")
 @writes
 def phone(token):
@@ -125,11 +117,8 @@ def phone(token):
     db.session.commit()
     if status not in OPEN:
         return _phone_page(qrlogin.QRLoginError.MESSAGES.get(status, qrlogin.QRLoginError.MESSAGES["unknown"]))
-    if _scanner_openid(qr) is None:
-        state = secrets.token_hex(16)
-        session["wechat_oauth"] = {"state": state, "token": token}
-        callback = current_app.config["SITE_URL"].rstrip("/") + url_for("auth.wechat_callback")
-        return redirect(wechat_oauth().authorize_url(callback, state))
+    if scanner_openid(qr) is None:
+        return start_wechat_oauth(token, "login", url_for("auth.phone", token=token))
     return _phone_page(qr=qr, form=ActionForm(), token=token)
 
 
@@ -137,12 +126,14 @@ def phone(token):
 @writes
 def wechat_callback():
     """WeChat sends the phone back here with ?code&state; the state must be the one this phone was given
-    for this login token."""
+    for this code. Then back to the page that asked (the login's, or a guardian's)."""
     pending = session.pop("wechat_oauth", None) or {}
     state = request.args.get("state", "")
     if not pending or not hmac.compare_digest(pending.get("state", ""), state):
         return _phone_page("授权校验失败，请回到电脑上重新扫码", 400)
-    retry_url = url_for("auth.phone", token=pending["token"])
+    retry_url = pending.get("return", "")
+    if not retry_url.startswith("/m/"):  # set by our own phone pages, in the signed session
+        return _phone_page("授权校验失败，请回到电脑上重新扫码", 400)
     code = request.args.get("code")
     if not code:
         return _phone_page("你已拒绝授权，无法登录。如需登录请重新扫码并允许授权。", 200, retry_url=retry_url)
@@ -154,7 +145,7 @@ def wechat_callback():
     if profile.is_snapshot:
         return _phone_page("当前为微信快照页，无法登录。请点击屏幕下方的「使用完整服务」后再确认登录。", 200,
                            retry_url=retry_url)
-    qr = qrlogin.find_by_token(pending["token"])
+    qr = qrlogin.find_by_token(pending["token"], pending.get("purpose", "login"))
     if qr is None:
         return _phone_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
     try:
@@ -162,7 +153,7 @@ def wechat_callback():
     except qrlogin.QRLoginError as error:
         return _phone_page(error.message, 409)
     db.session.commit()
-    session["qr_scanner"] = {"qr": qr.public_id, "openid": profile.openid}
+    remember_scanner(qr, profile.openid)
     return redirect(retry_url)
 
 
@@ -171,7 +162,7 @@ def _phone_action(token, action, done_message):
     qr = qrlogin.find_by_token(token)
     if qr is None:
         return _phone_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
-    openid = _scanner_openid(qr)
+    openid = scanner_openid(qr)
     if openid is None or not form.validate():
         return _phone_page("请重新扫码后再操作", 403)
     try:
@@ -180,7 +171,7 @@ def _phone_action(token, action, done_message):
         db.session.commit()  # a refusal may have been recorded (a banned account cancels the login)
         return _phone_page(error.message, 409)
     db.session.commit()
-    session.pop("qr_scanner", None)
+    forget_scanner()
     return _phone_page(done_message, done=True)
 
 

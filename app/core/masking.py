@@ -11,3 +11,19 @@ def mask_ip(address: str | None) -> str:
     if ip.version == 4:
         return ".".join(str(ip).split(".")[:3]) + ".*"
     return ":".join(ip.exploded.split(":")[:3]).replace(":0000", ":0") + ":*"
+
+
+def mask_id_number(value: str | None) -> str:
+    """110101199003071234 -> 110***********1234"""
+    if not value:
+        return ""
+    return value[:3] + "*" * (len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)
+
+
+def mask_name(value: str | None) -> str:
+    """张三 -> 张*; 欧阳娜娜 -> 欧**娜"""
+    if not value:
+        return ""
+    if len(value) <= 2:
+        return value[0] + "*"
+    return value[0] + "*" * (len(value) - 2) + value[-1]

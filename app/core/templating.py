@@ -25,4 +25,6 @@ def init_app(app):
     app.add_template_filter(money.format_yuan_short, "yuan_short")
     app.add_template_filter(clock.format_local, "local_time")
     app.add_template_filter(masking.mask_ip, "mask_ip")
+    app.add_template_filter(masking.mask_id_number, "mask_id")
+    app.add_template_filter(masking.mask_name, "mask_name")
     app.add_template_global(HTMX_CONFIG, "htmx_config")

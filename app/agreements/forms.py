@@ -1,8 +1,9 @@
-from wtforms import DateField, HiddenField, SelectMultipleField
+from wtforms import DateField, HiddenField, RadioField, SelectMultipleField, StringField
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.core.forms import Form
+from app.agreements.models import RELATIONSHIPS
+from app.core.forms import Form, choices
 
 
 class AcceptForm(Form):
@@ -12,3 +13,9 @@ class AcceptForm(Form):
                            invalid_value_message="请按 年-月-日 填写出生日期")
     original = HiddenField()
     submission = HiddenField()
+
+
+class GuardianForm(Form):
+    name = StringField("监护人姓名")
+    id_number = StringField("监护人身份证号码")
+    relationship = RadioField("与未成年人的关系", choices=choices(RELATIONSHIPS.items()), validate_choice=False)

@@ -119,10 +119,9 @@ def new_submission_key():
     return secrets.token_urlsafe(16)
 
 
-def record_acceptance(user, version_ids, *, submission, today, now, ip, user_agent, channel):
-    """Accept the versions pending for the user, each ticked on the form. A version id that is not one
-    in force (tampered, or outdated by a newer version) is refused; the same form submitted twice
-    writes its rows once. Returns how many rows were written."""
+def check_acceptance(user, version_ids, submission, today):
+    """The versions the user is accepting, if the form is right: every pending version ticked, and
+    nothing that is not in force (a tampered id, or one a newer version has replaced)."""
     if not submission:
         raise AgreementError("页面已过期，请刷新后重新同意")
     pending = {p.version.id for p in pending_agreements(user, today)}
@@ -131,13 +130,20 @@ def record_acceptance(user, version_ids, *, submission, today, now, ip, user_age
         raise AgreementError("协议版本已更新，请重新阅读后同意")
     if pending - set(version_ids):
         raise AgreementError("请逐项勾选“我已阅读并同意”", field="agreements")
+    return pending
+
+
+def record_acceptance(user, version_ids, *, submission, today, now, ip, user_agent, channel,
+                      guardian_consent_id=None):
+    """Accept the versions pending for the user (see check_acceptance). The same form submitted twice
+    writes its rows once. Returns how many rows were written."""
     written = 0
-    for version_id in sorted(pending):
+    for version_id in sorted(check_acceptance(user, version_ids, submission, today)):
         try:
             with db.session.begin_nested():
                 db.session.add(Consent(user_id=user.id, version_id=version_id, action="accept", at=now,
                                        ip=ip, user_agent=user_agent[:400], channel=channel,
-                                       submission=submission))
+                                       submission=submission, guardian_consent_id=guardian_consent_id))
             written += 1
         except IntegrityError:
             pass  # a concurrent copy of this submission wrote it

@@ -1,14 +1,19 @@
 """Reading agreements, the acceptance step, declining."""
-from flask import abort, flash, redirect, render_template, request, session, url_for
+import json
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
-from app.agreements import bp, gate, services
-from app.agreements.forms import AcceptForm
+from app.agreements import bp, gate, guardian, services
+from app.agreements.forms import AcceptForm, GuardianForm
+from app.auth import qrlogin
+from app.auth.phone import forget_scanner, scanner_openid, start_wechat_oauth
 from app.auth.services import safe_next
-from app.core.clock import age_on, today_local, utcnow
-from app.core.database import writes
-from app.core.devices import channel_of
-from app.core.htmx import wants_fragment
+from app.core.clock import age_on, db_now, today_local, utcnow
+from app.core.database import begin_write, writes
+from app.core.devices import channel_of, describe_browser
+from app.core.htmx import render_page, wants_fragment
+from app.core.qr import qr_data_uri
 from app.extensions import db
 
 
@@ -49,7 +54,8 @@ def accept_submit():
     today = today_local()
     if form.validate():
         try:
-            _check_age(form, today)
+            if _is_minor(form, today):
+                return _ask_guardian(form, original, today)
             services.record_acceptance(
                 current_user, form.agreements.data or [], submission=form.submission.data, today=today,
                 now=utcnow().replace(tzinfo=None), ip=request.remote_addr or "",
@@ -65,8 +71,9 @@ def accept_submit():
     return render_template("agreements/accept.html", **gate.gate_context(original, form)), 422
 
 
-def _check_age(form, today):
-    """Minors cannot accept alone. The age comes from what we know, or from the declared birth date."""
+def _is_minor(form, today):
+    """Minors cannot accept alone. The age comes from what we know, or from the declared birth date
+    (kept: the answer must not change on a retry)."""
     birth_date = current_user.birth_date or form.birth_date.data
     if birth_date is None:
         raise services.AgreementError("请填写你的出生日期", field="birth_date")
@@ -74,9 +81,126 @@ def _check_age(form, today):
         raise services.AgreementError("出生日期不能晚于今天", field="birth_date")
     if current_user.birth_date is None:
         current_user.birth_date = birth_date
-    if age_on(birth_date, today) < services.ADULT_AGE:
-        db.session.commit()  # keep the declared birth date: the answer will not change on a retry
-        raise services.AgreementError("你未满18周岁，需要由监护人同意后才能继续。请联系客服协助完成监护人确认。")
+    return age_on(birth_date, today) < services.ADULT_AGE
+
+
+def _ask_guardian(form, original, today):
+    """The minor's page becomes a code for the guardian to scan, watched like a login code."""
+    browser, system = describe_browser(request.user_agent.string)
+    qr, token, nonce = guardian.request_approval(
+        current_user, form.agreements.data or [], submission=form.submission.data, original=original,
+        today=today, now=db_now(), ip=request.remote_addr or "", user_agent=request.user_agent.string,
+        channel=channel_of(request.user_agent.string), browser=browser, os=system)
+    db.session.commit()
+    phone_url = current_app.config["SITE_URL"].rstrip("/") + url_for("agreements.guardian_phone", token=token)
+    response = make_response(render_template(
+        "agreements/guardian.html", qr=qr, state="pending", qr_image=qr_data_uri(phone_url),
+        phone_url=phone_url, simulator=not current_app.config["WECHAT_APPID"]))
+    response.set_cookie(_guardian_cookie(qr.public_id), nonce, max_age=current_app.config["QR_LOGIN_TTL_SECONDS"] * 2,
+                        path="/agreements/guardian", httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+def _guardian_cookie(public_id):
+    return f"qrg_{public_id}"
+
+
+@bp.get("/agreements/guardian/<public_id>/status")
+@login_required
+def guardian_status(public_id):
+    """The minor's page polls this while the guardian decides; approval continues the minor's request."""
+    nonce = request.cookies.get(_guardian_cookie(public_id))
+    qr = qrlogin.find_for_browser(public_id, nonce, purpose="guardian")
+    if qr is None or qr.requester_user_id != current_user.id:
+        return render_page("agreements/guardian.html", "guardian_status", qr=None, state="invalid")
+    now = db_now()
+    if qrlogin.needs_update(qr, now):
+        begin_write()
+        qr = qrlogin.find_for_browser(public_id, nonce, purpose="guardian")
+        if qrlogin.status_of(qr, now) == "confirmed":
+            try:
+                qrlogin.consume(qr, now)
+            except qrlogin.QRLoginError:
+                db.session.refresh(qr)
+            else:
+                db.session.commit()
+                session[gate.SESSION_KEY] = list(gate.in_force_ids(today_local()))
+                _, _, original = guardian.request_details(qr)
+                return _continue(gate.parse_original(json.dumps(original)))
+        db.session.commit()
+    return render_page("agreements/guardian.html", "guardian_status", qr=qr, state=qr.status)
+
+
+# The guardian's phone
+
+def _guardian_page(message=None, status=200, **context):
+    return render_template("agreements/guardian_phone.html", message=message, **context), status
+
+
+@bp.get("/m/guardian/<token>")
+@writes
+def guardian_phone(token):
+    """What the guardian's phone opens from the minor's code: WeChat authorization, then the form."""
+    qr = qrlogin.find_by_token(token, purpose="guardian")
+    if qr is None:
+        return _guardian_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
+    status = qrlogin.status_of(qr, db_now())
+    db.session.commit()
+    if status not in ("pending", "scanned"):
+        return _guardian_page(qrlogin.QRLoginError.MESSAGES.get(status, qrlogin.QRLoginError.MESSAGES["unknown"]))
+    if scanner_openid(qr) is None:
+        return start_wechat_oauth(token, "guardian", url_for("agreements.guardian_phone", token=token))
+    return _guardian_form(qr, token, GuardianForm())
+
+
+def _guardian_form(qr, token, form, status=200):
+    minor, versions, _ = guardian.request_details(qr)
+    return _guardian_page(status=status, qr=qr, token=token, form=form, minor=minor, versions=versions)
+
+
+@bp.post("/m/guardian/<token>/approve")
+@writes
+def guardian_approve(token):
+    form = GuardianForm()
+    qr = qrlogin.find_by_token(token, purpose="guardian")
+    if qr is None:
+        return _guardian_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
+    openid = scanner_openid(qr)
+    if openid is None or not form.validate():
+        return _guardian_page("请重新扫码后再操作", 403)
+    try:
+        guardian.approve(qr, openid, name=form.name.data, id_number=form.id_number.data,
+                         relationship=form.relationship.data, today=today_local(), now=db_now(),
+                         ip=request.remote_addr or "", user_agent=request.user_agent.string)
+    except services.AgreementError as error:
+        db.session.rollback()
+        if error.field:
+            form[error.field].errors.append(error.message)
+            return _guardian_form(qr, token, form, 422)
+        return _guardian_page(error.message + "，请让孩子在电脑上重新发起", 409)
+    except qrlogin.QRLoginError as error:
+        db.session.rollback()
+        return _guardian_page(error.message, 409)
+    db.session.commit()
+    forget_scanner()
+    return _guardian_page("已同意，请让孩子回到电脑上继续操作", done=True)
+
+
+@bp.post("/m/guardian/<token>/refuse")
+@writes
+def guardian_refuse(token):
+    qr = qrlogin.find_by_token(token, purpose="guardian")
+    openid = scanner_openid(qr) if qr is not None else None
+    if openid is None or not GuardianForm().validate():
+        return _guardian_page("请重新扫码后再操作", 403)
+    try:
+        qrlogin.cancel(qr, openid, db_now())
+    except qrlogin.QRLoginError as error:
+        return _guardian_page(error.message, 409)
+    db.session.commit()
+    forget_scanner()
+    return _guardian_page("你已拒绝本次请求", done=True)
 
 
 def _continue(original):

@@ -1,10 +1,6 @@
 """Desktop QR login, the phone's confirm page and the WeChat OAuth callback; logout."""
 import hmac
-import io
-from base64 import b64encode
 
-import qrcode
-import qrcode.image.svg
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
@@ -18,6 +14,7 @@ from app.core.database import begin_write, writes
 from app.core.devices import describe_browser
 from app.core.htmx import render_page, wants_fragment
 from app.core.masking import mask_ip
+from app.core.qr import qr_data_uri
 from app.extensions import db, limiter
 
 OPEN = ("pending", "scanned")
@@ -27,17 +24,10 @@ def _nonce_cookie(public_id):
     return f"qrl_{public_id}"
 
 
-def qr_image(url):
-    """The QR code as an SVG data URI (an <img>, so the strict CSP needs no inline SVG styles)."""
-    buffer = io.BytesIO()
-    qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2).save(buffer)
-    return "data:image/svg+xml;base64," + b64encode(buffer.getvalue()).decode()
-
-
 def _render_login(qr, token, state, http_status=200):
     phone_url = current_app.config["SITE_URL"].rstrip("/") + url_for("auth.phone", token=token)
     return render_page("auth/login.html", "qr_status", http_status, qr=qr, state=state,
-                       qr_image=qr_image(phone_url), phone_url=phone_url,
+                       qr_image=qr_data_uri(phone_url), phone_url=phone_url,
                        simulator=not current_app.config["WECHAT_APPID"],
                        remaining=max(int((qr.expires_at - db_now()).total_seconds()), 0))
 

@@ -35,6 +35,12 @@ def accept_agreements(page, birth_date="1990-05-01"):
     page.get_by_role("button", name="同意并继续").click()
 
 
+def as_new_wechat_user(phone_page, nickname):
+    """In the simulator, a WeChat user no other test has used."""
+    phone_page.get_by_text("新建模拟用户，昵称：").click()
+    phone_page.get_by_label("新建模拟用户的昵称").fill(nickname)
+
+
 def read_qr(page):
     """Decode the QR image as rendered on screen, as a phone camera would."""
     png = page.locator(".qr-image").screenshot()
@@ -53,19 +59,19 @@ def test_scan_with_the_phone_and_the_desktop_logs_in_by_itself(page, phone_page,
 
     phone_page.goto(url)
     expect(phone_page.get_by_text("微保 申请获得以下权限")).to_be_visible()
-    phone_page.get_by_text("李晓红").click()
+    as_new_wechat_user(phone_page, "浏览器测试")
     phone_page.get_by_role("button", name="允许").click()
     expect(phone_page.get_by_role("heading", name="登录微保网页版")).to_be_visible()
     expect(phone_page.locator(".device")).to_contain_text("127.0.0.*")
 
     expect(page.locator("#qr-status")).to_contain_text("已扫码，请在手机上确认")
-    expect(page.locator("#qr-status")).to_contain_text("李晓红")
+    expect(page.locator("#qr-status")).to_contain_text("浏览器测试")
     phone_page.get_by_role("button", name="确认登录").click()
     expect(phone_page.get_by_text("已确认登录，请回到电脑上继续操作")).to_be_visible()
 
     accept_agreements(page)  # a first login: the agreements come before anything else
     expect(page).to_have_url(site + "/products/anxin-million-medical")
-    expect(page.locator(".user-chip")).to_contain_text("李晓红")
+    expect(page.locator(".user-chip")).to_contain_text("浏览器测试")
     page.get_by_role("button", name="退出").click()
     expect(page.get_by_role("link", name="登录")).to_be_visible()
 
@@ -98,10 +104,11 @@ def test_without_javascript_the_refresh_link_logs_in(browser, phone_page, site):
     page = context.new_page()
     page.goto(site + "/login?next=/me")
     phone_page.goto(read_qr(page))
+    as_new_wechat_user(phone_page, "无脚本用户")
     phone_page.get_by_role("button", name="允许").click()
     phone_page.get_by_role("button", name="确认登录").click()
     page.get_by_role("link", name="我已扫码确认").click()
     accept_agreements(page)
     expect(page).to_have_url(site + "/me")
-    expect(page.locator(".profile-name")).to_have_text("张小明")
+    expect(page.locator(".profile-name")).to_have_text("无脚本用户")
     context.close()

@@ -1,0 +1,73 @@
+"""A minor's acceptance, approved by a guardian on the guardian's own phone through the QR bridge:
+the minor's page shows a code; the guardian scans it with their own WeChat, sees who is asking and what,
+gives name, ID number (an adult's) and relationship, and confirms. Only then are the minor's consents
+written, each linked to the guardian's."""
+import json
+
+from sqlalchemy import select
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+
+from app.agreements import services
+from app.agreements.models import RELATIONSHIPS, AgreementVersion, GuardianConsent
+from app.auth import qrlogin
+from app.auth.models import User
+from app.core.clock import age_on
+from app.core.masking import mask_ip
+from app.core.pii import keyed_hash
+from app.extensions import db
+
+NAME_LENGTH = (2, 30)
+
+
+def request_approval(minor, version_ids, *, submission, original, today, now, ip, user_agent, channel,
+                     browser, os):
+    """Check what the minor ticked and open a guardian code for it; returns (qr, token, nonce)."""
+    versions = sorted(services.check_acceptance(minor, version_ids, submission, today))
+    payload = json.dumps({"versions": versions, "submission": submission, "original": original, "ip": ip,
+                          "user_agent": user_agent[:400], "channel": channel}, ensure_ascii=False)
+    return qrlogin.create_login(next_url=original["url"], browser=browser, os=os, masked_ip=mask_ip(ip),
+                                now=now, purpose="guardian", requester_user_id=minor.id, payload=payload)
+
+
+def request_details(qr):
+    """What the guardian is asked to approve: the minor, the agreement versions, where the minor goes next."""
+    data = json.loads(qr.payload or "{}")
+    versions = db.session.scalars(select(AgreementVersion).where(
+        AgreementVersion.id.in_(data.get("versions", []))).order_by(AgreementVersion.id)).all()
+    return db.session.get(User, qr.requester_user_id), versions, data.get("original", {})
+
+
+def check_guardian(name, id_number, relationship, today):
+    """The guardian's details, or AgreementError on the field at fault. Returns the normalised ID."""
+    name = (name or "").strip()
+    if not NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1]:
+        raise services.AgreementError("请填写监护人的真实姓名", field="name")
+    try:
+        number = ric.validate((id_number or "").strip())
+    except ValidationError as error:
+        raise services.AgreementError("身份证号码无效，请检查后重新填写", field="id_number") from error
+    if age_on(ric.get_birth_date(number), today) < services.ADULT_AGE:
+        raise services.AgreementError("监护人须年满18周岁", field="id_number")
+    if relationship not in RELATIONSHIPS:
+        raise services.AgreementError("请选择你与未成年人的关系", field="relationship")
+    return name, number
+
+
+def approve(qr, openid, *, name, id_number, relationship, today, now, ip, user_agent):
+    """The guardian confirms: their account (never the minor's own), the guardian consent, and the
+    minor's consents linked to it, in one unit of work."""
+    name, number = check_guardian(name, id_number, relationship, today)
+    guardian = qrlogin.confirm(qr, openid, now)
+    data = json.loads(qr.payload)
+    consent = GuardianConsent(minor_user_id=qr.requester_user_id, guardian_user_id=guardian.id,
+                              guardian_name=name, guardian_id_number=number, guardian_id_hash=keyed_hash(number),
+                              relationship_to_minor=relationship, qr_login_id=qr.id, at=now, ip=ip,
+                              user_agent=user_agent[:400])
+    db.session.add(consent)
+    db.session.flush()
+    minor = db.session.get(User, qr.requester_user_id)
+    services.record_acceptance(minor, data["versions"], submission=data["submission"], today=today, now=now,
+                               ip=data["ip"], user_agent=data["user_agent"], channel=data["channel"],
+                               guardian_consent_id=consent.id)
+    return consent

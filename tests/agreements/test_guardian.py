@@ -1,0 +1,161 @@
+"""A minor's acceptance approved by a guardian on their own phone (the QR bridge, fake WeChat)."""
+import re
+from datetime import date
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from sqlalchemy import select, text
+from stdnum.cn import ric
+
+from app.agreements.models import Consent, GuardianConsent
+from app.auth.qrlogin import derive_token
+from app.core.masking import mask_id_number
+from app.core.pii import keyed_hash
+from app.extensions import db
+from tests.agreements.test_gate import accept, rows
+from tests.conftest import HX
+
+
+def id_number(born: date, region="110101", sequence="123"):
+    body = f"{region}{born:%Y%m%d}{sequence}"
+    return body + ric.calc_check_digit(body + "0")  # it reads all but the last digit
+
+
+ADULT_ID = id_number(date(1980, 3, 7))
+
+
+class MinorDesktop:
+    """A minor at the acceptance step, who gets a code for their guardian."""
+
+    def __init__(self, app, client, next_path="/me"):
+        self.app, self.client = app, client
+        page = client.get(f"/agreements/accept?next={next_path}").get_data(as_text=True)
+        response = accept(client, page, birth_date="2010-06-01")
+        self.html = response.get_data(as_text=True)
+        self.poll_url = re.search(r'hx-get="(/agreements/guardian/[^"]+/status)"', self.html).group(1)
+        self.public_id = self.poll_url.split("/")[3]
+        nonce = client.get_cookie(f"qrg_{self.public_id}", path="/agreements/guardian").value
+        with app.app_context():
+            self.token = derive_token(self.public_id, nonce)
+
+    def poll(self, htmx=True):
+        response = self.client.get(self.poll_url, headers=HX if htmx else {})
+        return response, response.get_data(as_text=True)
+
+
+def guardian_opens(phone, token, user="zhang"):
+    """The guardian's phone: the code's link, WeChat authorization, the form."""
+    response = phone.client.get(f"/m/guardian/{token}")
+    assert response.status_code == 302
+    authorize = response.headers["Location"]
+    query = parse_qs(urlsplit(authorize).query)
+    back = requests.post(authorize.split("#")[0], allow_redirects=False, timeout=5, data={
+        "user": user, "action": "allow", "redirect_uri": query["redirect_uri"][0], "state": query["state"][0]})
+    callback = urlsplit(back.headers["Location"])
+    return phone.callback(f"{callback.path}?{callback.query}")
+
+
+def approve(phone, token, name="张建国", number=ADULT_ID, relationship="father"):
+    response = phone.client.post(f"/m/guardian/{token}/approve", data={
+        "csrf_token": phone.csrf, "name": name, "id_number": number, "relationship": relationship})
+    return response, response.get_data(as_text=True)
+
+
+def test_the_guardian_approves_and_the_minor_continues(app, wechat, member, phone):
+    m = member(nickname="小明同学")
+    minor = MinorDesktop(app, m.client, "/me")
+    assert "请让你的父母或其他监护人用" in minor.html and 'src="data:image/svg+xml;base64,' in minor.html
+    assert "等待监护人扫码" in minor.poll()[1]
+
+    g = phone()
+    _, page = guardian_opens(g, minor.token)
+    assert "小明同学" in page and "微保服务协议" in page and "个人信息授权协议" in page
+    assert "等待监护人扫码" not in minor.poll()[1] and "已扫码" in minor.poll()[1]
+
+    response, done = approve(g, minor.token)
+    assert response.status_code == 200 and "已同意，请让孩子回到电脑上继续操作" in done
+    response, _ = minor.poll()
+    assert response.headers["HX-Redirect"] == "/me"
+    assert m.client.get("/me").status_code == 200
+
+    with app.app_context():
+        consent = db.session.scalar(select(GuardianConsent).where(GuardianConsent.minor_user_id == m.id))
+        assert consent.guardian_name == "张建国" and consent.guardian_id_number == ADULT_ID
+        assert consent.guardian_id_hash == keyed_hash(ADULT_ID) and consent.guardian_user_id != m.id
+        stored = db.session.execute(text("SELECT guardian_name, guardian_id_number FROM guardian_consent "
+                                         "WHERE id = :id"), {"id": consent.id}).one()
+        assert "张建国" not in stored[0] and ADULT_ID not in stored[1]  # encrypted at rest
+        minor_rows = rows(app, m.id)
+        assert len(minor_rows) == 3 and {r.guardian_consent_id for r in minor_rows} == {consent.id}
+        assert all(r.channel == "desktop" and r.ip == "127.0.0.1" for r in minor_rows)
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"name": "张"}, "请填写监护人的真实姓名"),
+    ({"number": "110101198003071235"}, "身份证号码无效"),
+    ({"number": "12345"}, "身份证号码无效"),
+    ({"number": id_number(date(2012, 1, 1))}, "监护人须年满18周岁"),
+    ({"relationship": "friend"}, "请选择你与未成年人的关系"),
+])
+def test_the_guardians_details_are_checked_on_their_fields(app, wechat, member, phone, fields, message):
+    m = member()
+    minor = MinorDesktop(app, m.client)
+    g = phone()
+    guardian_opens(g, minor.token)
+    response, page = approve(g, minor.token, **fields)
+    assert response.status_code == 422 and message in page
+    assert 'value="张建国"' in page or fields.get("name") == "张"  # what was typed is kept
+    assert rows(app, m.id) == []
+    assert "已扫码" in minor.poll()[1]  # still waiting, nothing half-written
+    with app.app_context():
+        assert db.session.scalar(select(GuardianConsent).where(GuardianConsent.minor_user_id == m.id)) is None
+
+
+def test_a_minor_cannot_be_their_own_guardian(app, wechat, desktop, phone):
+    d, p = desktop(), phone()
+    p.authorize(d.token, user="li")
+    p.press(d.token, "confirm")
+    d.poll()  # the minor is signed in with WeChat user 李晓红
+    minor = MinorDesktop(app, d.client)
+    same_person = phone()
+    guardian_opens(same_person, minor.token, user="li")
+    response, page = approve(same_person, minor.token)
+    assert response.status_code == 409 and "不能为自己确认" in page
+    assert "已扫码" in minor.poll()[1] or "等待" in minor.poll()[1]
+
+
+def test_refusal_and_expiry_show_on_the_minors_page(app, wechat, member, phone, clock):
+    m = member()
+    minor = MinorDesktop(app, m.client)
+    g = phone()
+    guardian_opens(g, minor.token)
+    response = g.client.post(f"/m/guardian/{minor.token}/refuse", data={"csrf_token": g.csrf})
+    assert "你已拒绝本次请求" in response.get_data(as_text=True)
+    _, status = minor.poll()
+    assert "监护人已拒绝" in status and "重新发起" in status and "hx-trigger" not in status
+
+    other = MinorDesktop(app, m.client)
+    clock.advance(seconds=121)
+    _, status = other.poll()
+    assert "二维码已过期" in status
+    late = phone()
+    response = late.client.get(f"/m/guardian/{other.token}")
+    assert "二维码已过期" in response.get_data(as_text=True)
+    assert rows(app, m.id) == []
+
+
+def test_a_guardian_code_never_logs_anyone_in(app, wechat, member, phone):
+    m = member()
+    minor = MinorDesktop(app, m.client)
+    g = phone()
+    assert g.client.get(f"/m/login/{minor.token}").status_code == 404  # not a login code
+    guardian_opens(g, minor.token)
+    approve(g, minor.token)
+    # Polled as if it were a login: nothing (the minor's nonce cookie is not sent there either).
+    response = m.client.get(f"/login/qr/{minor.public_id}/status", headers=HX)
+    assert "二维码已失效" in response.get_data(as_text=True)
+
+
+def test_masks():
+    assert mask_id_number(ADULT_ID) == "110***********" + ADULT_ID[-4:]

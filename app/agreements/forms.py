@@ -7,6 +7,14 @@ from app.core.forms import Form, choices
 
 
 class AcceptForm(Form):
+    """Shown over other pages (which have forms of their own): its fields are prefixed, so their ids
+    never collide with the page's."""
+    PREFIX = "gate"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", self.PREFIX)
+        super().__init__(*args, **kwargs)
+
     agreements = SelectMultipleField("我已阅读并同意", coerce=int, validate_choice=False,
                                      widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     birth_date = DateField("你的出生日期", validators=[Optional()],

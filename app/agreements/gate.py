@@ -4,7 +4,7 @@ with the request they made, which is carried through the step rather than lost."
 import json
 from functools import wraps
 
-from flask import redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
@@ -73,7 +73,8 @@ def gate_context(original, form=None):
 
 def check_after_login():
     """Before any page, once per change of the versions in force: a signed-in user who owes an
-    acceptance sees the gate."""
+    acceptance sees the gate. A page itself still renders, with the step over it (base.html loads the
+    modal with htmx; without JavaScript a <noscript> refresh goes to the full-page step)."""
     if not current_user.is_authenticated or request.endpoint in OPEN_ENDPOINTS:
         return None
     if (request.endpoint or "").startswith(("agreements.", "wechat_simulator.")):
@@ -83,6 +84,9 @@ def check_after_login():
     if session.get(SESSION_KEY) == ids:
         return None
     if services.pending_agreements(current_user, today):
+        if request.method == "GET" and not wants_fragment():
+            g.agreements_step = url_for("agreements.accept", next=original_request()["url"])
+            return None
         return ask_for_consent()
     session[SESSION_KEY] = ids
     return None

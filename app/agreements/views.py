@@ -42,6 +42,8 @@ def accept():
     original = {"method": "GET", "url": safe_next(request.args.get("next")), "fields": []}
     if not services.pending_agreements(current_user, today_local()):
         return redirect(original["url"])
+    if wants_fragment():  # loaded into the modal over the page
+        return gate.ask_for_consent(original)
     return render_template("agreements/accept.html", **gate.gate_context(original))
 
 

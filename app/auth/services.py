@@ -2,6 +2,7 @@
 from urllib.parse import urlsplit
 
 from flask import current_app
+from werkzeug.urls import iri_to_uri
 
 from app.auth.simulator import SIM_APPID, SIM_SECRET
 from app.auth.wechat import WeChatOAuth
@@ -30,4 +31,4 @@ def safe_next(target, default="/"):
         return default
     if parts.path.startswith(NO_RETURN):
         return default
-    return target
+    return iri_to_uri(target)  # it may travel in a header (Location, HX-Redirect): ASCII only

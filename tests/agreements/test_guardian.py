@@ -13,7 +13,7 @@ from app.auth.qrlogin import derive_token
 from app.core.masking import mask_id_number
 from app.core.pii import keyed_hash
 from app.extensions import db
-from tests.agreements.test_gate import accept, rows
+from tests.agreements.test_gate import accept, rows, step_on
 from tests.conftest import HX
 
 
@@ -77,7 +77,7 @@ def test_the_guardian_approves_and_the_minor_continues(app, wechat, member, phon
     assert response.status_code == 200 and "已同意，请让孩子回到电脑上继续操作" in done
     response, _ = minor.poll()
     assert response.headers["HX-Redirect"] == "/me"
-    assert m.client.get("/me").status_code == 200
+    assert step_on(m.client, "/me") is None
 
     with app.app_context():
         consent = db.session.scalar(select(GuardianConsent).where(GuardianConsent.minor_user_id == m.id))

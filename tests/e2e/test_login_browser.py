@@ -33,6 +33,7 @@ def accept_agreements(page, birth_date="1990-05-01"):
         box.check()
     page.get_by_label("你的出生日期").fill(birth_date)
     page.get_by_role("button", name="同意并继续").click()
+    expect(page.get_by_role("heading", name="请阅读并同意以下协议")).to_have_count(0)
 
 
 def as_new_wechat_user(phone_page, nickname):
@@ -69,7 +70,10 @@ def test_scan_with_the_phone_and_the_desktop_logs_in_by_itself(page, phone_page,
     phone_page.get_by_role("button", name="确认登录").click()
     expect(phone_page.get_by_text("已确认登录，请回到电脑上继续操作")).to_be_visible()
 
-    accept_agreements(page)  # a first login: the agreements come before anything else
+    # A first login: the agreements come first, in a modal over the page the user came back to.
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page).to_have_url(site + "/products/anxin-million-medical")
+    accept_agreements(page)
     expect(page).to_have_url(site + "/products/anxin-million-medical")
     expect(page.locator(".user-chip")).to_contain_text("浏览器测试")
     page.get_by_role("button", name="退出").click()

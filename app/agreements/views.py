@@ -56,6 +56,7 @@ def accept_submit():
     today = today_local()
     if form.validate():
         try:
+            services.check_acceptance(current_user, form.agreements.data or [], form.submission.data, today)
             if _is_minor(form, today):
                 return _ask_guardian(form, original, today)
             services.record_acceptance(

@@ -1,53 +1,11 @@
 """QR login in a real Chromium: the desktop shows a code, a phone (second context, mobile viewport) reads
 it, authorizes in the WeChat simulator and confirms, and the desktop moves on by itself."""
-import io
-
 import pytest
-import zxingcpp
-from PIL import Image
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import accept_agreements, as_new_wechat_user, read_qr
+
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture()
-def site(app, live_server, monkeypatch):
-    """The simulator calls back into the live server, and the QR code carries its address."""
-    monkeypatch.setitem(app.config, "SITE_URL", live_server)
-    monkeypatch.setitem(app.config, "WECHAT_APPID", "")
-    return live_server
-
-
-@pytest.fixture()
-def phone_page(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  locale="zh-CN")
-    yield context.new_page()
-    context.close()
-
-
-def accept_agreements(page, birth_date="1990-05-01"):
-    """The acceptance step a first login meets: tick each agreement, give a birth date, continue."""
-    expect(page.get_by_role("heading", name="请阅读并同意以下协议")).to_be_visible()
-    for box in page.get_by_role("checkbox").all():
-        box.check()
-    page.get_by_label("你的出生日期").fill(birth_date)
-    page.get_by_role("button", name="同意并继续").click()
-    expect(page.get_by_role("heading", name="请阅读并同意以下协议")).to_have_count(0)
-
-
-def as_new_wechat_user(phone_page, nickname):
-    """In the simulator, a WeChat user no other test has used."""
-    phone_page.get_by_text("新建模拟用户，昵称：").click()
-    phone_page.get_by_label("新建模拟用户的昵称").fill(nickname)
-
-
-def read_qr(page):
-    """Decode the QR image as rendered on screen, as a phone camera would."""
-    png = page.locator(".qr-image").screenshot()
-    codes = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert len(codes) == 1
-    return codes[0].text
 
 
 def test_scan_with_the_phone_and_the_desktop_logs_in_by_itself(page, phone_page, site):

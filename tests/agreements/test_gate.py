@@ -180,3 +180,13 @@ def test_consent_rows_are_never_changed_or_deleted(app, member):
             db.session.execute(text("DELETE FROM consent WHERE user_id = :u"), {"u": m.id})
         db.session.rollback()
     assert len(rows(app, m.id)) == 3
+
+
+def test_the_same_form_sent_twice_at_once_writes_one_set_of_rows(app, member):
+    from tests.auth.test_concurrency import at_once, clone
+    m = member()
+    page = m.client.get("/agreements/accept?next=/me").get_data(as_text=True)
+    twin = clone(app, m.client, [("session", "/")])
+    results = at_once(lambda: accept(m.client, page), lambda: accept(twin, page))
+    assert [r.status_code for r in results] == [302, 302]
+    assert len(rows(app, m.id)) == 3

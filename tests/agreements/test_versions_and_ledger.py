@@ -122,3 +122,33 @@ def test_actions_that_need_consent_check_it_every_time(app, database_url, member
     assert accept(client, page).headers["Location"] == "/needs-consent"
     assert client.get("/needs-consent").get_data(as_text=True) == "done"
     assert client.get("/needs-consent", headers={"HX-Request": "true"}).get_data(as_text=True) == "done"
+
+
+def test_a_posted_action_continues_with_its_fields_after_accepting(database_url, member):
+    """A form posted into the gate is not lost: after accepting it is sent again, with what was typed."""
+    gated = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+
+    @gated.post("/needs-consent")
+    @login_required
+    @consent_required
+    def action():
+        from flask import request
+        return f"got {request.form['plan']} {request.form['note']}"
+
+    m = member()
+    client = gated.test_client()
+    with m.client.session_transaction() as s:
+        user_token = s["_user_id"]
+    with client.session_transaction() as s:
+        s["_user_id"] = user_token
+    product = client.get("/products/anxin-million-medical").get_data(as_text=True)
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', product).group(1)
+    page = client.post("/needs-consent", data={"csrf_token": token, "plan": "plus", "note": "你好"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "请阅读并同意以下协议" in html
+    step = accept(client, html)
+    resend = step.get_data(as_text=True)
+    assert step.status_code == 200 and 'action="/needs-consent"' in resend
+    assert 'name="plan" value="plus"' in resend and 'name="note" value="你好"' in resend
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', resend))
+    assert client.post("/needs-consent", data=fields).get_data(as_text=True) == "got plus 你好"

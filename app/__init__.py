@@ -4,7 +4,7 @@ import os
 from flask import Flask
 
 from app.config import Config
-from app.extensions import csrf, db, shared_cache, htmx, limiter, login_manager, migrate
+from app.extensions import csrf, db, htmx, limiter, login_manager, migrate, shared_cache
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,7 +43,8 @@ def create_app(config=None):
     app.register_blueprint(health_bp)
     from app.catalog import bp as catalog_bp
     app.register_blueprint(catalog_bp)
-    from app.auth import bp as auth_bp, login
+    from app.auth import bp as auth_bp
+    from app.auth import login
     app.register_blueprint(auth_bp)
     login.init_app(app)
     from app import agreements

@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=(.venv/bin/python -m pytest -q "$@")
 
+echo "== Lint =="
+.venv/bin/ruff check app tests bench wsgi.py
+
 echo "== SQLite =="
 "${PYTEST[@]}"
 

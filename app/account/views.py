@@ -3,11 +3,21 @@ import csv
 import io
 import json
 
-from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from app.account import bp
-from app.agreements import gate, services as agreements
+from app.agreements import gate
+from app.agreements import services as agreements
 from app.auth.forms import ActionForm
 from app.core.clock import format_local, utcnow
 from app.core.database import writes

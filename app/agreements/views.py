@@ -1,7 +1,17 @@
 """Reading agreements, the acceptance step, declining."""
 import json
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, logout_user
 
 from app.agreements import bp, gate, guardian, services

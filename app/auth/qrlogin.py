@@ -22,9 +22,9 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.auth import accounts
-from app.core.database import read_once
 from app.auth.models import QRLogin
 from app.auth.wechat import WeChatProfile
+from app.core.database import read_once
 from app.extensions import db
 
 OPEN_STATES = ("pending", "scanned", "confirmed")

@@ -13,7 +13,16 @@ from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 
 from app.core.clock import utcnow
 

@@ -5,8 +5,13 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_login import current_user, login_user, logout_user
 
 from app.auth import accounts, bp, qrlogin
-from app.auth.phone import forget_scanner, remember_scanner, scanner_openid, start_wechat_oauth
 from app.auth.forms import ActionForm
+from app.auth.phone import (
+    forget_scanner,
+    remember_scanner,
+    scanner_openid,
+    start_wechat_oauth,
+)
 from app.auth.services import safe_next, wechat_oauth
 from app.auth.wechat import WeChatError
 from app.core.clock import db_now

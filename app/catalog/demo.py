@@ -8,7 +8,16 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.catalog.models import Category, CoverageItem, Document, Faq, Insurer, Plan, Product, RateRow
+from app.catalog.models import (
+    Category,
+    CoverageItem,
+    Document,
+    Faq,
+    Insurer,
+    Plan,
+    Product,
+    RateRow,
+)
 from app.catalog.services import refresh_price_from
 from app.core.money import round_fen
 from app.extensions import db

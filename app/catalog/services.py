@@ -6,7 +6,15 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from app.catalog.models import FREQUENCIES, GENDERS, Category, Insurer, Plan, Product, RateRow
+from app.catalog.models import (
+    FREQUENCIES,
+    GENDERS,
+    Category,
+    Insurer,
+    Plan,
+    Product,
+    RateRow,
+)
 from app.core.clock import age_on
 from app.core.money import format_yuan, round_fen
 from app.extensions import db, shared_cache

@@ -6,7 +6,7 @@ from app.catalog.forms import CatalogFilterForm, QuoteForm
 from app.catalog.models import DOCUMENT_KINDS, Category
 from app.core.clock import today_local
 from app.core.htmx import render_page
-from app.extensions import shared_cache, limiter
+from app.extensions import limiter, shared_cache
 
 DEFAULT_QUOTE = {"age": 30, "gender": "M", "social_security": "yes", "frequency": "annual"}
 

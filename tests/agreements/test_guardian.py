@@ -8,7 +8,7 @@ import requests
 from sqlalchemy import select, text
 from stdnum.cn import ric
 
-from app.agreements.models import Consent, GuardianConsent
+from app.agreements.models import GuardianConsent
 from app.auth.qrlogin import derive_token
 from app.core.masking import mask_id_number
 from app.core.pii import keyed_hash

@@ -3,9 +3,8 @@ import csv
 import io
 import json
 import re
-from datetime import date
 
-from flask import Flask
+from flask import request
 from flask_login import login_required
 
 from app import create_app
@@ -101,22 +100,28 @@ def test_the_ledger_lists_downloads_and_withdraws(app, member):
     assert gate.count("我已阅读并同意") == 1 and "个人信息授权协议" in gate
 
 
-def test_actions_that_need_consent_check_it_every_time(app, database_url, member):
-    """@consent_required: the gate in front of purchase, vouchers, the assistant."""
+def gated_app(database_url, method, view):
+    """An app with one action behind @consent_required, as purchase and vouchers will have."""
     gated = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    gated.add_url_rule("/needs-consent", "needs_consent", login_required(consent_required(view)),
+                       methods=[method])
+    return gated
 
-    @gated.get("/needs-consent")
-    @login_required
-    @consent_required
-    def action():
-        return "done"
 
+def signed_in_to(gated, member):
+    """A new member's session, in a client of the gated app."""
     m = member()
     client = gated.test_client()
     with m.client.session_transaction() as s:
         user_token = s["_user_id"]
     with client.session_transaction() as s:
         s["_user_id"] = user_token
+    return client
+
+
+def test_actions_that_need_consent_check_it_every_time(database_url, member):
+    """@consent_required: the gate in front of purchase, vouchers, the assistant."""
+    client = signed_in_to(gated_app(database_url, "GET", lambda: "done"), member)
     assert client.get("/needs-consent").headers["Location"] == "/agreements/accept?next=/needs-consent"
     page = client.get("/agreements/accept?next=/needs-consent").get_data(as_text=True)
     assert accept(client, page).headers["Location"] == "/needs-consent"
@@ -126,21 +131,10 @@ def test_actions_that_need_consent_check_it_every_time(app, database_url, member
 
 def test_a_posted_action_continues_with_its_fields_after_accepting(database_url, member):
     """A form posted into the gate is not lost: after accepting it is sent again, with what was typed."""
-    gated = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
-
-    @gated.post("/needs-consent")
-    @login_required
-    @consent_required
     def action():
-        from flask import request
         return f"got {request.form['plan']} {request.form['note']}"
 
-    m = member()
-    client = gated.test_client()
-    with m.client.session_transaction() as s:
-        user_token = s["_user_id"]
-    with client.session_transaction() as s:
-        s["_user_id"] = user_token
+    client = signed_in_to(gated_app(database_url, "POST", action), member)
     product = client.get("/products/anxin-million-medical").get_data(as_text=True)
     token = re.search(r'"X-CSRFToken": "([^"]+)"', product).group(1)
     page = client.post("/needs-consent", data={"csrf_token": token, "plan": "plus", "note": "你好"})

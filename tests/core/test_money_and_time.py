@@ -3,8 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.core.clock import age_on
-from app.core.clock import format_local
+from app.core.clock import age_on, format_local
 from app.core.money import format_yuan, format_yuan_short, round_fen
 
 

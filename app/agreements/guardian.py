@@ -38,19 +38,32 @@ def request_details(qr):
     return db.session.get(User, qr.requester_user_id), versions, data.get("original", {})
 
 
+class GuardianDetailsError(services.AgreementError):
+    """Every field at fault at once: ``errors`` maps a field to its message."""
+
+    def __init__(self, errors):
+        super().__init__("；".join(errors.values()))
+        self.errors = errors
+
+
 def check_guardian(name, id_number, relationship, today):
-    """The guardian's details, or AgreementError on the field at fault. Returns the normalised ID."""
+    """The guardian's details, or GuardianDetailsError naming each field at fault. Returns the name and
+    the normalised ID number."""
+    errors = {}
     name = (name or "").strip()
     if not NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1]:
-        raise services.AgreementError("请填写监护人的真实姓名", field="name")
+        errors["name"] = "请填写监护人的真实姓名"
+    number = None
     try:
         number = ric.validate((id_number or "").strip())
-    except ValidationError as error:
-        raise services.AgreementError("身份证号码无效，请检查后重新填写", field="id_number") from error
-    if age_on(ric.get_birth_date(number), today) < services.ADULT_AGE:
-        raise services.AgreementError("监护人须年满18周岁", field="id_number")
+    except ValidationError:
+        errors["id_number"] = "身份证号码无效，请检查后重新填写"
+    if number and age_on(ric.get_birth_date(number), today) < services.ADULT_AGE:
+        errors["id_number"] = "监护人须年满18周岁"
     if relationship not in RELATIONSHIPS:
-        raise services.AgreementError("请选择你与未成年人的关系", field="relationship")
+        errors["relationship"] = "请选择你与未成年人的关系"
+    if errors:
+        raise GuardianDetailsError(errors)
     return name, number
 
 

@@ -186,11 +186,13 @@ def guardian_approve(token):
         guardian.approve(qr, openid, name=form.name.data, id_number=form.id_number.data,
                          relationship=form.relationship.data, today=today_local(), now=db_now(),
                          ip=request.remote_addr or "", user_agent=request.user_agent.string)
+    except guardian.GuardianDetailsError as error:
+        db.session.rollback()
+        for field, message in error.errors.items():
+            form[field].errors.append(message)
+        return _guardian_form(qr, token, form, 422)
     except services.AgreementError as error:
         db.session.rollback()
-        if error.field:
-            form[error.field].errors.append(error.message)
-            return _guardian_form(qr, token, form, 422)
         return _guardian_page(error.message + "，请让孩子在电脑上重新发起", 409)
     except qrlogin.QRLoginError as error:
         db.session.rollback()

@@ -145,6 +145,17 @@ def test_refusal_and_expiry_show_on_the_minors_page(app, wechat, member, phone, 
     assert rows(app, m.id) == []
 
 
+def test_every_wrong_field_is_named_at_once(app, wechat, member, phone):
+    m = member()
+    minor = MinorDesktop(app, m.client)
+    g = phone()
+    guardian_opens(g, minor.token)
+    response, page = approve(g, minor.token, name="", number="123", relationship="")
+    assert response.status_code == 422
+    for message in ("请填写监护人的真实姓名", "身份证号码无效", "请选择你与未成年人的关系"):
+        assert message in page
+
+
 def test_a_guardian_code_never_logs_anyone_in(app, wechat, member, phone):
     m = member()
     minor = MinorDesktop(app, m.client)

@@ -49,6 +49,8 @@ def create_app(config=None):
     login.init_app(app)
     from app import agreements
     agreements.init_app(app)
+    from app.purchase import bp as purchase_bp
+    app.register_blueprint(purchase_bp)
     from app.account import bp as account_bp
     app.register_blueprint(account_bp)
     if not app.config["WECHAT_APPID"]:

@@ -12,11 +12,14 @@ def seed_demo():
     """Fill the demo catalog (idempotent: only what is missing is created)."""
     from app.agreements.services import seed_platform_agreements
     from app.catalog.demo import seed_demo_catalog
+    from app.purchase.car import seed_car_rates
     today = today_local()
     created = seed_demo_catalog(today)
     # The first versions, released two weeks ago and in force for a week (release ≠ effective date).
     agreements = seed_platform_agreements(today - timedelta(days=14), today - timedelta(days=7), db_now())
+    rates = seed_car_rates()
     db.session.commit()
+    click.echo(f"Car rating tables: {rates} rows created." if rates else "Car rating tables already present.")
     click.echo(f"Demo catalog: {created} products created." if created else "Demo catalog already present.")
     click.echo(f"Agreements: {agreements} published." if agreements else "Agreements already published.")
 

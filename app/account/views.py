@@ -36,6 +36,16 @@ def me():
     return render_template("account/me.html", user=current_user)
 
 
+@bp.get("/me/applications")
+@login_required
+def applications():
+    """Unfinished applications (断点): 继续投保 where it was left, or 删除."""
+    from app.purchase.applications import drafts
+    from app.purchase.models import STEPS
+    return render_template("account/applications.html", drafts=drafts(current_user), form=ActionForm(),
+                           steps=STEPS)
+
+
 @bp.get("/me/consents")
 @login_required
 def consents():

@@ -1,5 +1,6 @@
 """Browse, search and price. Views parse input, call a service and render; htmx gets named blocks."""
 from flask import abort, current_app, request
+from flask_login import current_user
 
 from app.catalog import bp, services
 from app.catalog.forms import CatalogFilterForm, QuoteForm
@@ -48,7 +49,16 @@ def _product_or_404(slug):
 
 def _render_product(product, form, quote, status=200):
     return render_page("catalog/product.html", "quote", status,
-                       product=product, form=form, quote=quote)
+                       product=product, form=form, quote=quote, draft=_draft_of(product))
+
+
+def _draft_of(product):
+    """The signed-in user's unfinished application for this product, to offer 继续投保."""
+    if not current_user.is_authenticated:
+        return None
+    from app.purchase.applications import drafts
+    found = drafts(current_user, product.id)
+    return found[0] if found else None
 
 
 @bp.get("/products/<slug:slug>")

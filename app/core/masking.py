@@ -27,3 +27,10 @@ def mask_name(value: str | None) -> str:
     if len(value) <= 2:
         return value[0] + "*"
     return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+def mask_phone(value: str | None) -> str:
+    """13800138000 -> 138****8000"""
+    if not value:
+        return ""
+    return value[:3] + "****" + value[-4:] if len(value) >= 11 else "*" * len(value)

@@ -27,4 +27,5 @@ def init_app(app):
     app.add_template_filter(masking.mask_ip, "mask_ip")
     app.add_template_filter(masking.mask_id_number, "mask_id")
     app.add_template_filter(masking.mask_name, "mask_name")
+    app.add_template_filter(masking.mask_phone, "mask_phone")
     app.add_template_global(HTMX_CONFIG, "htmx_config")

@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 from stdnum.cn import ric
@@ -85,3 +86,116 @@ class CarQuoteForm(Form):
             "purchase_price_fen": (self.purchase_price.data or 0) * 100, "third_party": self.third_party.data,
             "damage": self.damage.data, "passengers": self.passengers.data,
         }
+
+
+# The application's steps. Field rules here; rules that need the product or other steps are in
+# app/purchase/applications.py.
+
+def _strip(value):
+    return (value or "").strip()
+
+
+def _check_id_number(field):
+    try:
+        field.data = ric.validate(_strip(field.data))
+    except InvalidNumber as error:
+        raise ValidationError("身份证号码无效，请检查后重新填写") from error
+
+
+class PlanForm(Form):
+    plan = RadioField("保障方案", validate_choice=False)
+    frequency = RadioField("缴费方式", validate_choice=False)
+
+    def for_product(self, product):
+        from app.catalog.models import FREQUENCIES
+        self.plan.choices = choices((p.code, p.name) for p in product.plans)
+        self.frequency.choices = choices((f, FREQUENCIES[f]) for f in product.frequencies)
+        return self
+
+
+class ApplicantForm(Form):
+    name = StringField("投保人姓名", validators=[InputRequired("请填写投保人姓名")], filters=[_strip])
+    id_number = StringField("身份证号码", validators=[InputRequired("请填写身份证号码")])
+    mobile = StringField("手机号码", validators=[InputRequired("请填写手机号码")], filters=[_strip])
+    email = StringField("电子邮箱（选填）", validators=[Optional()], filters=[_strip])
+    province = StringField("省份", validators=[InputRequired("请填写省份")], filters=[_strip])
+    city = StringField("城市", validators=[InputRequired("请填写城市")], filters=[_strip])
+    district = StringField("区县", validators=[InputRequired("请填写区县")], filters=[_strip])
+    address = StringField("详细地址", validators=[InputRequired("请填写详细地址")], filters=[_strip])
+
+    def validate_name(self, field):
+        if not 2 <= len(field.data) <= 30:
+            raise ValidationError("请填写与身份证一致的姓名")
+
+    def validate_id_number(self, field):
+        _check_id_number(field)
+
+    def validate_mobile(self, field):
+        import phonenumbers
+        try:
+            number = phonenumbers.parse(field.data, "CN")
+        except phonenumbers.NumberParseException as error:
+            raise ValidationError("请填写11位中国大陆手机号码") from error
+        if not (phonenumbers.is_valid_number(number) and number.country_code == 86
+                and phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE):
+            raise ValidationError("请填写11位中国大陆手机号码")
+        field.data = str(number.national_number)
+
+    def validate_email(self, field):
+        if field.data and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", field.data):
+            raise ValidationError("电子邮箱格式不正确")
+
+    def validate_address(self, field):
+        if len(field.data) < 5:
+            raise ValidationError("请填写到门牌号的详细地址")
+
+
+class InsuredForm(Form):
+    relation = RadioField("被保险人是投保人的", default="self", validate_choice=False)
+    name = StringField("被保险人姓名", filters=[_strip])
+    id_number = StringField("被保险人身份证号码")
+    social_security = RadioField("有无社保", choices=choices([("yes", "有社保"), ("no", "无社保")]),
+                                 default="yes", validate_choice=False)
+
+    def validate_relation(self, field):
+        from app.purchase.applications import RELATIONS
+        if field.data not in RELATIONS:
+            raise ValidationError("请选择被保险人与投保人的关系")
+
+    def validate_name(self, field):
+        if self.relation.data != "self" and not 2 <= len(field.data or "") <= 30:
+            raise ValidationError("请填写被保险人的姓名")
+
+    def validate_id_number(self, field):
+        if self.relation.data != "self":
+            _check_id_number(field)
+
+
+class BeneficiaryForm(Form):
+    kind = RadioField("身故受益人", choices=choices([("statutory", "法定受益人"), ("named", "指定受益人")]),
+                      default="statutory", validate_choice=False)
+    names = StringField("受益人姓名（多人用逗号分隔）", filters=[_strip])
+    relations = StringField("与被保险人关系（依次，如 配偶,子女）", filters=[_strip])
+    shares = StringField("受益比例%（依次，如 50,50）", filters=[_strip])
+
+    def people(self):
+        """The named beneficiaries, or ValidationError on the field at fault."""
+        from app.purchase.applications import BENEFICIARY_RELATIONS
+        split = lambda text: [p.strip() for p in re.split(r"[,，、]", text or "") if p.strip()]  # noqa: E731
+        names, relations, shares = split(self.names.data), split(self.relations.data), split(self.shares.data)
+        if not names or len(names) > 3 or not (len(names) == len(relations) == len(shares)):
+            self.names.errors.append("请依次填写1–3位受益人的姓名、关系和比例，人数一致")
+            return None
+        by_label = {label: key for key, label in BENEFICIARY_RELATIONS.items()}
+        if any(r not in by_label for r in relations):
+            self.relations.errors.append("关系请填写 配偶、子女 或 父母")
+            return None
+        if not all(s.isdigit() and 0 < int(s) <= 100 for s in shares):
+            self.shares.errors.append("受益比例请填写1–100之间的整数")
+            return None
+        return [{"name": n, "relation": by_label[r], "share": int(s)} for n, r, s in zip(names, relations, shares)]
+
+
+class ConfirmForm(Form):
+    acknowledged = BooleanField("我已阅读《保险条款》《投保须知》，确认以上信息真实准确",
+                                validators=[InputRequired("请先确认已阅读条款和投保须知")])

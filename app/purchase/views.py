@@ -1,11 +1,26 @@
-"""The car-insurance quote."""
-from flask import current_app
+"""The car-insurance quote, and the application (投保单) step by step."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
+from app.agreements.gate import consent_required
+from app.auth.forms import ActionForm
+from app.catalog import services as catalog
+from app.core.clock import db_now, today_local
+from app.core.database import writes
+from app.core.forms import choices
 from app.core.htmx import render_page
-from app.extensions import limiter
-from app.purchase import bp
+from app.extensions import db, limiter
+from app.purchase import applications, bp
 from app.purchase.car import quote
-from app.purchase.forms import CarQuoteForm
+from app.purchase.forms import (
+    ApplicantForm,
+    BeneficiaryForm,
+    CarQuoteForm,
+    ConfirmForm,
+    InsuredForm,
+    PlanForm,
+)
+from app.purchase.models import STEPS
 
 
 @bp.get("/car")
@@ -22,3 +37,174 @@ def car_quote():
     if not form.validate():
         return render_page("purchase/car.html", "car", 422, form=form, result=None)
     return render_page("purchase/car.html", "car", form=form, result=quote(**form.pricing_args()))
+
+
+# The application (投保单)
+
+def _product_or_404(slug):
+    product = catalog.get_product(slug)
+    if product is None:
+        abort(404)
+    return product
+
+
+def _application_or_404(product, number):
+    application = applications.find(current_user, number)
+    if application is None or application.product_id != product.id:
+        abort(404)
+    return application
+
+
+@bp.get("/buy/<slug:slug>")
+@login_required
+@consent_required
+@writes
+def buy(slug):
+    """Start an application for the product, or resume the unfinished one where it was left."""
+    product = _product_or_404(slug)
+    application = applications.start_or_resume(current_user, product, today_local(), db_now())
+    db.session.commit()
+    return redirect(url_for("purchase.step", slug=slug, number=application.number, step=application.step))
+
+
+def _step_form(step, product, application, formdata=None):
+    """The step's form, filled from the saved breakpoint on a GET."""
+    details = application.details
+    if step == 1:
+        data = {"plan": application.plan_code, "frequency": application.frequency}
+        return PlanForm(formdata=formdata, data=data).for_product(product)
+    if step == 2:
+        saved = details.get("applicant") or {}
+        address = saved.get("address") or {}
+        data = {**saved, **{k: address.get(k) for k in ("province", "city", "district")},
+                "address": address.get("detail")}
+        return ApplicantForm(formdata=formdata, data=data)
+    if step == 3:
+        saved = details.get("insured") or {}
+        data = {**saved, "social_security": "no" if saved.get("social_security") is False else "yes"}
+        form = InsuredForm(formdata=formdata, data=data)
+        form.relation.choices = choices(applications.RELATIONS.items())
+        return form
+    if step == 4:
+        saved = details.get("beneficiaries") or {"statutory": True, "people": []}
+        people = saved["people"]
+        data = {"kind": "statutory" if saved["statutory"] else "named",
+                "names": ",".join(p["name"] for p in people),
+                "relations": ",".join(applications.BENEFICIARY_RELATIONS[p["relation"]] for p in people),
+                "shares": ",".join(str(p["share"]) for p in people)}
+        return BeneficiaryForm(formdata=formdata, data=data)
+    if step == 5:
+        return ActionForm(formdata=formdata)
+    return ConfirmForm(formdata=formdata)
+
+
+def _render_step(step, product, application, form, status=200, notice=None, errors=None):
+    quote = None
+    if application.premium_fen is None:
+        quote = applications.reprice(application, product, today_local())
+    # Step forms are boosted by htmx: the whole page is swapped, so there is no block to pick.
+    return render_template(f"purchase/step_{step}.html", product=product, application=application,
+                           form=form, step=step, steps=STEPS, notice=notice, errors=errors or {}, quote=quote,
+                           questions=applications.health_questions(product), details=application.details,
+                           relations=applications.RELATIONS,
+                           beneficiary_relations=applications.BENEFICIARY_RELATIONS), status
+
+
+@bp.get("/buy/<slug:slug>/<number>/<int:step>")
+@login_required
+def step(slug, number, step):
+    product = _product_or_404(slug)
+    application = _application_or_404(product, number)
+    if application.status != "draft":
+        return redirect(url_for("purchase.done", slug=slug, number=number))
+    if step not in STEPS:
+        abort(404)
+    if step > application.step:  # no skipping ahead: back to the first step not done yet
+        return redirect(url_for("purchase.step", slug=slug, number=number, step=application.step))
+    return _render_step(step, product, application, _step_form(step, product, application),
+                        notice=request.args.get("notice"))
+
+
+@bp.post("/buy/<slug:slug>/<number>/<int:step>")
+@login_required
+@consent_required
+@writes
+def save_step(slug, number, step):
+    """Check and save one step (the breakpoint), then on to the next."""
+    product = _product_or_404(slug)
+    application = _application_or_404(product, number)
+    if application.status != "draft" or step not in STEPS or step > application.step:
+        return redirect(url_for("purchase.step", slug=slug, number=number, step=application.step))
+    form = _step_form(step, product, application, formdata=request.form)
+    today, now = today_local(), db_now()
+    notice, errors = None, {}
+    try:
+        if not form.validate():
+            raise applications.ApplicationError("")
+        if step == 1:
+            applications.save_plan(application, product, plan_code=form.plan.data,
+                                   frequency=form.frequency.data, today=today, now=now)
+        elif step == 2:
+            applications.save_applicant(application, name=form.name.data, id_number=form.id_number.data,
+                                        mobile=form.mobile.data, email=form.email.data,
+                                        province=form.province.data, city=form.city.data,
+                                        district=form.district.data, address=form.address.data,
+                                        today=today, now=now)
+        elif step == 3:
+            notice = applications.save_insured(
+                application, product, relation=form.relation.data, name=form.name.data,
+                id_number=form.id_number.data, social_security=form.social_security.data != "no",
+                today=today, now=now)
+        elif step == 4:
+            statutory = form.kind.data != "named"
+            people = [] if statutory else form.people()
+            if people is None:
+                raise applications.ApplicationError("")
+            applications.save_beneficiaries(application, statutory=statutory, people=people, now=now)
+        elif step == 5:
+            answers = [request.form.get(f"q{i}", "") for i in range(len(applications.health_questions(product)))]
+            if not applications.save_health(application, product, answers, now):
+                db.session.commit()
+                return redirect(url_for("purchase.done", slug=slug, number=number))
+        else:
+            applications.submit(application, product, today, now)
+            db.session.commit()
+            return redirect(url_for("purchase.done", slug=slug, number=number))
+    except applications.ApplicationError as error:
+        db.session.rollback()
+        if error.message:
+            target = form[error.field].errors if error.field in form else None
+            if target is not None:
+                target.append(error.message)
+            else:
+                errors[error.field or "form"] = error.message
+        application = _application_or_404(product, number)
+        return _render_step(step, product, application, form, 422, errors=errors)
+    db.session.commit()
+    return redirect(url_for("purchase.step", slug=slug, number=number, step=step + 1,
+                            **({"notice": notice} if notice else {})))
+
+
+@bp.get("/buy/<slug:slug>/<number>/done")
+@login_required
+def done(slug, number):
+    """待支付 (payment is the next piece of work), or why the online application ended."""
+    product = _product_or_404(slug)
+    application = _application_or_404(product, number)
+    if application.status == "draft":
+        return redirect(url_for("purchase.step", slug=slug, number=number, step=application.step))
+    return render_template("purchase/done.html", product=product, application=application)
+
+
+@bp.post("/buy/<slug:slug>/<number>/delete")
+@login_required
+@writes
+def delete(slug, number):
+    """删除 an unfinished application and the personal data saved with it."""
+    product = _product_or_404(slug)
+    application = _application_or_404(product, number)
+    if application.status == "draft":
+        applications.delete(application)
+        db.session.commit()
+        flash("已删除未完成的投保单及其中保存的个人信息。", "info")
+    return redirect(url_for("account.applications"))

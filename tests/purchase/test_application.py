@@ -1,0 +1,199 @@
+"""The application step by step: checks per step, the server-side premium, breakpoints, submit."""
+import logging
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select, text
+from stdnum.cn import ric
+
+from app.extensions import db
+from app.purchase.models import Application
+from tests.agreements.test_gate import accept
+
+MEDICAL = "anxin-million-medical"
+
+
+def id_number(born, sequence="123"):
+    body = f"110101{born:%Y%m%d}{sequence}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+ME = id_number(date(1990, 5, 1), "131")  # odd 17th digit: male
+KID = id_number(date(2016, 8, 8), "242")  # even: female
+DAD = id_number(date(1960, 1, 1), "351")
+APPLICANT = {"name": "张伟", "id_number": ME, "mobile": "13800138000", "email": "", "province": "广东",
+             "city": "深圳", "district": "南山区", "address": "科技园路1号A座"}
+
+
+@pytest.fixture()
+def customer(member):
+    """A signed-in adult who has accepted the agreements."""
+    m = member(birth_date=date(1990, 5, 1))
+    accept(m.client, m.client.get("/agreements/accept?next=/").get_data(as_text=True), birth_date=None)
+    return m
+
+
+def token(page):
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+class Buyer:
+    def __init__(self, client, slug=MEDICAL):
+        self.client, self.slug = client, slug
+        response = client.get(f"/buy/{slug}")
+        assert response.status_code == 302
+        self.url = response.headers["Location"]  # /buy/<slug>/<number>/1
+        self.number = self.url.split("/")[3]
+
+    def page(self, step):
+        response = self.client.get(f"/buy/{self.slug}/{self.number}/{step}")
+        return response, response.get_data(as_text=True)
+
+    def post(self, step, **data):
+        _, page = self.page(step)
+        if 'name="csrf_token"' not in page:  # the step is closed; any page's token will do
+            page = self.client.get(f"/products/{self.slug}").get_data(as_text=True)
+        response = self.client.post(f"/buy/{self.slug}/{self.number}/{step}", data={"csrf_token": token(page), **data})
+        return response, response.get_data(as_text=True)
+
+    def through(self, last, insured=None):
+        steps = {1: {"plan": "basic", "frequency": "annual"}, 2: APPLICANT,
+                 3: insured or {"relation": "self", "social_security": "yes"}, 4: {"kind": "statutory"},
+                 5: {"q0": "no", "q1": "no", "q2": "no"}, 6: {"acknowledged": "y"}}
+        for step in range(1, last + 1):
+            response, page = self.post(step, **steps[step])
+            assert response.status_code == 302, (step, re.findall(r'class="field-error"[^>]*>([^<]+)<', page))
+        return response
+
+
+def premium(page):
+    return re.search(r'data-testid="premium">([^<]+)<', page).group(1)
+
+
+def test_a_whole_application_ends_waiting_for_payment(app, customer):
+    buyer = Buyer(customer.client)
+    _, page = buyer.page(1)
+    assert "方案" in page and premium(page) == "¥160.00"  # estimated for a typical adult
+    response = buyer.through(6)
+    assert response.headers["Location"].endswith("/done")
+    done = customer.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "投保单已提交，待支付" in done and buyer.number in done and "¥290.00" in done  # 36 周岁, 男, 有社保
+    with app.app_context():
+        row = db.session.scalar(select(Application).where(Application.number == buyer.number))
+        assert row.status == "awaiting_payment" and row.premium_fen == 29000 and row.insured_age == 36
+        stored = db.session.execute(text("SELECT data FROM application WHERE id = :id"), {"id": row.id}).scalar()
+        assert ME not in stored and "张伟" not in stored and "13800138000" not in stored  # encrypted at rest
+
+
+def test_the_summary_masks_personal_data(customer):
+    buyer = Buyer(customer.client)
+    buyer.through(5)
+    _, page = buyer.page(6)
+    assert "张*" in page and "110***********" + ME[-4:] in page and "138****8000" in page
+    assert ME not in page and "13800138000" not in page
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("id_number", "110101199005011310", "身份证号码无效"),
+    ("id_number", id_number(date(2010, 1, 1)), "投保人须年满18周岁"),
+    ("mobile", "12345", "请填写11位中国大陆手机号码"),
+    ("mobile", "02012345678", "请填写11位中国大陆手机号码"),
+    ("email", "not-an-email", "电子邮箱格式不正确"),
+    ("name", "张", "请填写与身份证一致的姓名"),
+    ("address", "1号", "请填写到门牌号的详细地址"),
+])
+def test_applicant_fields(customer, field, value, message):
+    buyer = Buyer(customer.client)
+    buyer.through(1)
+    response, page = buyer.post(2, **{**APPLICANT, field: value})
+    assert response.status_code == 422 and message in page
+
+
+def test_insured_child_reprices_and_relations_are_checked(customer):
+    buyer = Buyer(customer.client)
+    buyer.through(2)
+    response, page = buyer.post(3, relation="parent", name="张父", id_number=KID, social_security="yes")
+    assert response.status_code == 422 and "父母的年龄应大于投保人" in page
+    response, page = buyer.post(3, relation="child", name="张父", id_number=DAD, social_security="yes")
+    assert response.status_code == 422 and "子女的年龄应小于投保人" in page
+    response, page = buyer.post(3, relation="parent", name="张父", id_number=DAD, social_security="yes")
+    assert response.status_code == 422 and "本产品仅承保出生满28天–65周岁的被保险人，被保险人当前66周岁" in page
+    response, _ = buyer.post(3, relation="child", name="张小妹", id_number=KID, social_security="no")
+    assert response.status_code == 302 and "notice=" in response.headers["Location"]
+    page = buyer.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已按被保险人的实际年龄和条件重新计算保费" in page
+    assert premium(page) == "¥352.98"  # 10 周岁: band 5–10 is ¥180.00, × 1.06 (女) × 1.85 (无社保)
+
+
+def test_named_beneficiaries_must_total_100_percent(customer):
+    buyer = Buyer(customer.client)
+    buyer.through(3)
+    response, page = buyer.post(4, kind="named", names="李娜,张小妹", relations="配偶,子女", shares="50,40")
+    assert response.status_code == 422 and "受益比例合计须为100%" in page
+    response, page = buyer.post(4, kind="named", names="李娜", relations="朋友", shares="100")
+    assert response.status_code == 422 and "关系请填写 配偶、子女 或 父母" in page
+    response, _ = buyer.post(4, kind="named", names="李娜,张小妹", relations="配偶,子女", shares="60,40")
+    assert response.status_code == 302
+    _, page = buyer.page(4)
+    assert 'value="李娜,张小妹"' in page  # the saved breakpoint fills the step again
+
+
+def test_any_yes_in_the_health_declaration_ends_without_an_order(app, customer):
+    buyer = Buyer(customer.client)
+    buyer.through(4)
+    response, page = buyer.post(5, q0="no", q1="yes", q2="no")
+    assert response.headers["Location"].endswith("/done")
+    page = customer.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "无法在线承保" in page and "未生成订单" in page
+    response, page = buyer.post(5, q0="no", q1="")
+    assert response.status_code == 302  # finished applications cannot be changed
+
+
+def test_unanswered_health_questions_are_refused(customer):
+    buyer = Buyer(customer.client)
+    buyer.through(4)
+    response, page = buyer.post(5, q0="no")
+    assert response.status_code == 422 and "请逐项回答健康告知问题" in page
+
+
+def test_breakpoints_resume_where_left_and_can_be_deleted(app, customer):
+    buyer = Buyer(customer.client)
+    buyer.through(2)
+    product_page = customer.client.get(f"/products/{MEDICAL}").get_data(as_text=True)
+    assert f'href="/buy/{MEDICAL}/{buyer.number}/3">继续投保' in product_page
+    assert customer.client.get(f"/buy/{MEDICAL}").headers["Location"].endswith(f"{buyer.number}/3")
+    mine = customer.client.get("/me/applications").get_data(as_text=True)
+    assert buyer.number in mine and "停在“被保险人”" in mine
+    _, page = buyer.page(2)
+    assert 'value="张伟"' in page and f'value="{ME}"' in page  # the field being edited shows it whole
+    response = customer.client.post(f"/buy/{MEDICAL}/{buyer.number}/delete", data={"csrf_token": token(mine)})
+    assert response.status_code == 302
+    assert "没有未完成的投保" in customer.client.get("/me/applications").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Application).where(Application.number == buyer.number)) is None
+
+
+def test_steps_cannot_be_skipped_or_tampered_with(member, customer):
+    buyer = Buyer(customer.client)
+    response, _ = buyer.page(4)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/1")
+    assert buyer.page(7)[0].status_code in (302, 404)
+    response, page = buyer.post(1, plan="gold", frequency="annual")
+    assert response.status_code == 422 and "请选择本产品提供的保障方案" in page
+    other = member(birth_date=date(1985, 1, 1))
+    assert other.client.get(f"/buy/{MEDICAL}/{buyer.number}/1").status_code == 404  # not theirs
+
+
+def test_buying_needs_login_and_the_agreements(client, member):
+    assert client.get(f"/buy/{MEDICAL}").headers["Location"].startswith("/login?next=")
+    newcomer = member()
+    assert newcomer.client.get(f"/buy/{MEDICAL}").headers["Location"] == f"/agreements/accept?next=/buy/{MEDICAL}"
+
+
+def test_no_personal_data_reaches_the_logs(customer, caplog):
+    with caplog.at_level(logging.DEBUG):
+        Buyer(customer.client).through(6)
+    logged = caplog.text
+    for secret in (ME, "13800138000", "张伟", "科技园路"):
+        assert secret not in logged

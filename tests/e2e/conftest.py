@@ -51,3 +51,20 @@ def read_qr(page):
     return codes[0].text
 
 
+@pytest.fixture()
+def signed_in(browser, member, site):
+    """A browser already signed in as a new user (their session cookie, from the test client)."""
+    contexts = []
+
+    def make(java_script_enabled=True, **user):
+        m = member(**user)
+        m.client.get("/healthz")
+        cookie = m.client.get_cookie("session")
+        context = browser.new_context(java_script_enabled=java_script_enabled, locale="zh-CN")
+        context.add_cookies([{"name": "session", "value": cookie.value, "url": site}])
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -11,25 +11,6 @@ from tests.e2e.conftest import accept_agreements, as_new_wechat_user, read_qr
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture()
-def signed_in(browser, member, site):
-    """A browser already signed in as a new user (their session cookie, from the test client)."""
-    contexts = []
-
-    def make(java_script_enabled=True, **user):
-        m = member(**user)
-        m.client.get("/healthz")
-        cookie = m.client.get_cookie("session")
-        context = browser.new_context(java_script_enabled=java_script_enabled, locale="zh-CN")
-        context.add_cookies([{"name": "session", "value": cookie.value, "url": site}])
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
 def test_the_step_opens_over_the_product_page_and_closes_after_accepting(signed_in, site):
     page = signed_in()
     page.goto(site + "/products/anxin-million-medical")

@@ -1,5 +1,14 @@
 """The car-insurance quote, and the application (投保单) step by step."""
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from app.agreements.gate import consent_required
@@ -107,7 +116,9 @@ def _render_step(step, product, application, form, status=200, notice=None, erro
                            form=form, step=step, steps=STEPS, notice=notice, errors=errors or {}, quote=quote,
                            questions=applications.health_questions(product), details=application.details,
                            relations=applications.RELATIONS,
-                           beneficiary_relations=applications.BENEFICIARY_RELATIONS), status
+                           beneficiary_relations=applications.BENEFICIARY_RELATIONS,
+                           check_url=url_for("purchase.check_field", slug=product.slug, number=application.number,
+                                             step=step)), status
 
 
 @bp.get("/buy/<slug:slug>/<number>/<int:step>")
@@ -183,6 +194,24 @@ def save_step(slug, number, step):
     db.session.commit()
     return redirect(url_for("purchase.step", slug=slug, number=number, step=step + 1,
                             **({"notice": notice} if notice else {})))
+
+
+@bp.post("/buy/<slug:slug>/<number>/<int:step>/check")
+@login_required
+def check_field(slug, number, step):
+    """Inline validation: the field that changed, checked by the same form class the submit uses; the
+    answer is that field's error element (empty when it is fine). Nothing is saved."""
+    product = _product_or_404(slug)
+    application = _application_or_404(product, number)
+    if step not in STEPS:
+        abort(404)
+    form = _step_form(step, product, application, formdata=request.form)
+    name = request.headers.get("HX-Trigger-Name", "")
+    if name not in form or name == "csrf_token":
+        abort(400)
+    form.validate()
+    field_error = get_template_attribute("macros/forms.html", "field_error")
+    return field_error(form[name])
 
 
 @bp.get("/buy/<slug:slug>/<number>/done")

@@ -48,6 +48,10 @@ def test_apply_close_the_browser_and_resume(browser, signed_in, site):
     page.get_by_role("link", name="立即投保").click()
     page.get_by_text("升级版", exact=True).click()
     page.get_by_role("button", name="保存并继续").click()
+    page.get_by_label("手机号码").fill("1380013")
+    page.get_by_label("手机号码").press("Tab")  # checked as soon as the field changes, nothing submitted
+    expect(page.locator("#mobile-error")).to_have_text("请填写11位中国大陆手机号码")
+    expect(page.locator("#name-error")).to_have_text("")  # untouched fields are not flagged
     fill_applicant(page)
     expect(page.get_by_role("heading", name="被保险人")).to_be_visible()
     cookies = page.context.cookies()

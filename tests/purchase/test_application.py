@@ -197,3 +197,48 @@ def test_no_personal_data_reaches_the_logs(customer, caplog):
     logged = caplog.text
     for secret in (ME, "13800138000", "张伟", "科技园路"):
         assert secret not in logged
+
+
+STEP_FIELDS = {1: ["plan", "frequency"], 2: list(APPLICANT), 3: ["relation", "name", "id_number", "social_security"],
+               4: ["kind", "names", "relations", "shares"], 5: ["q0", "q1", "q2"], 6: ["acknowledged"]}
+
+
+def test_random_data_to_every_step_never_fails(customer):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    buyer = Buyer(customer.client)
+    buyer.through(5)
+    page = customer.client.get(f"/products/{MEDICAL}").get_data(as_text=True)
+    csrf = token(page)
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(step=st.integers(0, 7), data=st.dictionaries(st.sampled_from(sorted({f for fs in STEP_FIELDS.values()
+                                                                                  for f in fs})),
+                                                        st.one_of(st.text(max_size=25),
+                                                                  st.sampled_from(["", "yes", "no", "self", "child",
+                                                                                   ME, "100", "50,50"])),
+                                                        max_size=8))
+    def post_anything(step, data):
+        response = customer.client.post(f"/buy/{MEDICAL}/{buyer.number}/{step}", data={"csrf_token": csrf, **data})
+        assert response.status_code in (302, 404, 422), response.status_code
+
+    post_anything()
+
+
+def test_inline_check_gives_the_same_message_as_the_submit(customer):
+    buyer = Buyer(customer.client)
+    buyer.through(1)
+    _, page = buyer.page(2)
+    assert 'hx-post="/buy/anxin-million-medical/' in page and 'hx-target="#mobile-error"' in page
+    response = customer.client.post(f"/buy/{MEDICAL}/{buyer.number}/2/check",
+                                     data={**APPLICANT, "mobile": "123", "csrf_token": token(page)},
+                                     headers={"HX-Request": "true", "HX-Trigger-Name": "mobile"})
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).strip() == '<p class="field-error" id="mobile-error">请填写11位中国大陆手机号码</p>'
+    response = customer.client.post(f"/buy/{MEDICAL}/{buyer.number}/2/check",
+                                     data={**APPLICANT, "csrf_token": token(page)},
+                                     headers={"HX-Request": "true", "HX-Trigger-Name": "mobile"})
+    assert response.get_data(as_text=True).strip() == '<p class="field-error" id="mobile-error"></p>'
+    _, submitted = buyer.post(2, **{**APPLICANT, "mobile": "123"})
+    assert '<p class="field-error" id="mobile-error">请填写11位中国大陆手机号码</p>' in submitted

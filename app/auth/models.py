@@ -6,6 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.pii import HASH, Encrypted
 from app.extensions import db
 
 USER_STATUSES = ("active", "restricted", "banned")
@@ -30,6 +31,11 @@ class User(UserMixin, db.Model):
     # Declared at agreement acceptance (until real-name verification gives it from the ID number):
     # minors need a guardian's consent.
     birth_date: Mapped[date | None]
+    # The real-name identity, set by the first application and locked from then on (encrypted; the
+    # keyed hash finds an ID number without decrypting).
+    real_name: Mapped[str | None] = mapped_column(Encrypted)
+    id_number: Mapped[str | None] = mapped_column(Encrypted)
+    id_hash: Mapped[str | None] = mapped_column(HASH, index=True)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
 

@@ -11,6 +11,7 @@ from stdnum.cn import ric
 
 from app.catalog.services import QuoteError, quote_premium
 from app.core.clock import age_on
+from app.core.pii import keyed_hash
 from app.extensions import db
 from app.purchase.models import Application
 
@@ -96,9 +97,17 @@ def save_plan(application, product, *, plan_code, frequency, today, now):
     _advance(application, 1, now)
 
 
-def save_applicant(application, *, name, id_number, mobile, email, province, city, district, address, today, now):
+def save_applicant(application, user, *, name, id_number, mobile, email, province, city, district, address,
+                   today, now):
+    """The applicant is the user: their real-name identity is taken from the first application and
+    locked afterwards (a later application cannot change it)."""
+    if user.id_number:
+        name, id_number = user.real_name, user.id_number
     if age_on(ric.get_birth_date(id_number), today) < 18:
         raise ApplicationError("投保人须年满18周岁", "id_number")
+    if not user.id_number:
+        user.real_name, user.id_number, user.id_hash = name, id_number, keyed_hash(id_number)
+        user.birth_date = ric.get_birth_date(id_number)  # verified now; replaces a declared one
     application.save_details(applicant={
         "name": name, "id_number": id_number, "mobile": mobile, "email": email,
         "address": {"province": province, "city": city, "district": district, "detail": address}})

@@ -87,6 +87,8 @@ def _step_form(step, product, application, formdata=None):
         address = saved.get("address") or {}
         data = {**saved, **{k: address.get(k) for k in ("province", "city", "district")},
                 "address": address.get("detail")}
+        if current_user.id_number:
+            data.update(name=current_user.real_name, id_number=current_user.id_number)
         return ApplicantForm(formdata=formdata, data=data)
     if step == 3:
         saved = details.get("insured") or {}
@@ -146,7 +148,11 @@ def save_step(slug, number, step):
     application = _application_or_404(product, number)
     if application.status != "draft" or step not in STEPS or step > application.step:
         return redirect(url_for("purchase.step", slug=slug, number=number, step=application.step))
-    form = _step_form(step, product, application, formdata=request.form)
+    formdata = request.form
+    if step == 2 and current_user.id_number:  # the locked real-name identity, whatever was sent
+        formdata = request.form.copy()
+        formdata["name"], formdata["id_number"] = current_user.real_name, current_user.id_number
+    form = _step_form(step, product, application, formdata=formdata)
     today, now = today_local(), db_now()
     notice, errors = None, {}
     try:
@@ -156,7 +162,7 @@ def save_step(slug, number, step):
             applications.save_plan(application, product, plan_code=form.plan.data,
                                    frequency=form.frequency.data, today=today, now=now)
         elif step == 2:
-            applications.save_applicant(application, name=form.name.data, id_number=form.id_number.data,
+            applications.save_applicant(application, current_user, name=form.name.data, id_number=form.id_number.data,
                                         mobile=form.mobile.data, email=form.email.data,
                                         province=form.province.data, city=form.city.data,
                                         district=form.district.data, address=form.address.data,

@@ -65,7 +65,8 @@ def test_apply_close_the_browser_and_resume(browser, signed_in, site):
     page.get_by_role("link", name="继续投保").click()
     expect(page).to_have_url(re.compile(r"/buy/anxin-million-medical/WB\d+/3$"))
     page.get_by_role("link", name="投保人").click()
-    expect(page.get_by_label("投保人姓名")).to_have_value(APPLICANT["name"])
+    expect(page.get_by_text("已实名，不可修改")).to_be_visible()  # the first application verified it
+    expect(page.get_by_label("手机号码")).to_have_value(APPLICANT["mobile"])
     page.get_by_role("button", name="保存并继续").click()
     finish(page, "¥487.11")  # 升级版: ¥352.98 × 1.38
     again.close()

@@ -57,8 +57,8 @@ class Buyer:
         response = self.client.post(f"/buy/{self.slug}/{self.number}/{step}", data={"csrf_token": token(page), **data})
         return response, response.get_data(as_text=True)
 
-    def through(self, last, insured=None):
-        steps = {1: {"plan": "basic", "frequency": "annual"}, 2: APPLICANT,
+    def through(self, last, insured=None, plan="basic"):
+        steps = {1: {"plan": plan, "frequency": "annual"}, 2: APPLICANT,
                  3: insured or {"relation": "self", "social_security": "yes"}, 4: {"kind": "statutory"},
                  5: {"q0": "no", "q1": "no", "q2": "no"}, 6: {"acknowledged": "y"}}
         for step in range(1, last + 1):
@@ -166,7 +166,8 @@ def test_breakpoints_resume_where_left_and_can_be_deleted(app, customer):
     mine = customer.client.get("/me/applications").get_data(as_text=True)
     assert buyer.number in mine and "停在“被保险人”" in mine
     _, page = buyer.page(2)
-    assert 'value="张伟"' in page and f'value="{ME}"' in page  # the field being edited shows it whole
+    assert 'value="13800138000"' in page  # the field being edited shows it whole
+    assert "已实名，不可修改" in page and "张*" in page  # the locked identity, masked
     response = customer.client.post(f"/buy/{MEDICAL}/{buyer.number}/delete", data={"csrf_token": token(mine)})
     assert response.status_code == 302
     assert "没有未完成的投保" in customer.client.get("/me/applications").get_data(as_text=True)
@@ -242,3 +243,20 @@ def test_inline_check_gives_the_same_message_as_the_submit(customer):
     assert response.get_data(as_text=True).strip() == '<p class="field-error" id="mobile-error"></p>'
     _, submitted = buyer.post(2, **{**APPLICANT, "mobile": "123"})
     assert '<p class="field-error" id="mobile-error">请填写11位中国大陆手机号码</p>' in submitted
+
+
+def test_the_real_name_identity_is_locked_after_the_first_application(app, customer):
+    from app.auth.models import User
+    Buyer(customer.client).through(2)
+    with app.app_context():
+        user = db.session.get(User, customer.id)
+        assert user.real_name == "张伟" and user.id_number == ME and user.birth_date == date(1990, 5, 1)
+    second = Buyer(customer.client, "kanghu-lifetime-ci")
+    second.through(1, plan="sa30")
+    _, page = second.page(2)
+    assert "已实名，不可修改" in page and "张*" in page and f'value="{ME}"' not in page
+    response, _ = second.post(2, **{**APPLICANT, "name": "李四", "id_number": DAD})
+    assert response.status_code == 302
+    with app.app_context():
+        saved = db.session.scalar(select(Application).where(Application.number == second.number)).details
+        assert saved["applicant"]["name"] == "张伟" and saved["applicant"]["id_number"] == ME

@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import click
+from flask.cli import AppGroup
 
 from app.core.clock import db_now, today_local
 from app.extensions import db
@@ -24,5 +25,34 @@ def seed_demo():
     click.echo(f"Agreements: {agreements} published." if agreements else "Agreements already published.")
 
 
+@click.group("reminders", cls=AppGroup)
+def reminders():
+    """断点续保 reminders."""
+
+
+@reminders.command("send")
+def reminders_send():
+    """Remind once of applications idle for 30 minutes to 7 days (run by cron)."""
+    from app.purchase.reminders import notifier, send_reminders
+    sent = send_reminders(notifier(), db_now())
+    click.echo(f"Reminders sent: {sent}.")
+
+
+@click.group("applications", cls=AppGroup)
+def applications():
+    """Unfinished applications (breakpoints)."""
+
+
+@applications.command("purge")
+def applications_purge():
+    """Delete unfinished applications idle for more than 30 days, personal data and all."""
+    from app.purchase.reminders import purge
+    removed = purge(db_now())
+    db.session.commit()
+    click.echo(f"Breakpoints deleted: {removed}.")
+
+
 def init_app(app):
     app.cli.add_command(seed_demo)
+    app.cli.add_command(reminders)
+    app.cli.add_command(applications)

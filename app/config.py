@@ -39,6 +39,9 @@ class Config:
     WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
     WECHAT_TIMEOUT = float(os.environ.get("WECHAT_TIMEOUT", "5"))
 
+    # The template message that reminds of an unfinished application (断点续保).
+    WECHAT_TEMPLATE_REMINDER = os.environ.get("WECHAT_TEMPLATE_REMINDER", "unfinished-application-reminder")
+
     QR_LOGIN_TTL_SECONDS = 120
     RATELIMIT_QR_CREATE = os.environ.get("RATELIMIT_QR_CREATE", "20 per minute")
     RATELIMIT_QR_POLL = os.environ.get("RATELIMIT_QR_POLL", "90 per minute")

@@ -46,6 +46,28 @@ def applications():
                            steps=STEPS)
 
 
+@bp.get("/me/privacy")
+@login_required
+def privacy():
+    """Privacy settings: 断点续保 reminders (off deletes the saved breakpoints)."""
+    return render_template("account/privacy.html", user=current_user, form=ActionForm())
+
+
+@bp.post("/me/privacy/reminders")
+@login_required
+@writes
+def privacy_reminders():
+    from app.purchase.reminders import stop_reminders
+    if request.form.get("enabled") == "1":
+        current_user.reminders_enabled = True
+        flash("已开启投保提醒。", "info")
+    else:
+        removed = stop_reminders(current_user)
+        flash(f"已关闭投保提醒，并删除了 {removed} 份未完成投保中保存的信息。", "info")
+    db.session.commit()
+    return redirect(url_for("account.privacy"))
+
+
 @bp.get("/me/consents")
 @login_required
 def consents():

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.pii import HASH, Encrypted
@@ -36,6 +37,8 @@ class User(UserMixin, db.Model):
     real_name: Mapped[str | None] = mapped_column(Encrypted)
     id_number: Mapped[str | None] = mapped_column(Encrypted)
     id_hash: Mapped[str | None] = mapped_column(HASH, index=True)
+    # 断点续保 reminders (privacy settings); off also deletes the saved breakpoints.
+    reminders_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
 

@@ -10,15 +10,20 @@ from app.auth.wechat import WeChatOAuth
 NO_RETURN = ("/login", "/logout", "/m/", "/auth/")
 
 
-def wechat_oauth() -> WeChatOAuth:
-    """The real client with WECHAT_APPID; without it (development), the same client aimed at the
-    built-in simulator."""
+def wechat_credentials():
+    """(appid, secret, api_base, open_base): the configured official account, or without WECHAT_APPID
+    (development) the built-in simulator's."""
     config = current_app.config
     if config["WECHAT_APPID"]:
-        return WeChatOAuth(config["WECHAT_APPID"], config["WECHAT_SECRET"], open_base=config["WECHAT_OPEN_BASE"],
-                           api_base=config["WECHAT_API_BASE"], timeout=config["WECHAT_TIMEOUT"])
+        return config["WECHAT_APPID"], config["WECHAT_SECRET"], config["WECHAT_API_BASE"], config["WECHAT_OPEN_BASE"]
     base = config["SITE_URL"].rstrip("/") + "/dev/wechat"
-    return WeChatOAuth(SIM_APPID, SIM_SECRET, open_base=base, api_base=base, timeout=config["WECHAT_TIMEOUT"])
+    return SIM_APPID, SIM_SECRET, base, base
+
+
+def wechat_oauth() -> WeChatOAuth:
+    appid, secret, api_base, open_base = wechat_credentials()
+    return WeChatOAuth(appid, secret, open_base=open_base, api_base=api_base,
+                       timeout=current_app.config["WECHAT_TIMEOUT"])
 
 
 def safe_next(target, default="/"):

@@ -51,6 +51,7 @@ class SimulatedWeChat:
         self.codes = {}
         self.tokens = {}
         self.fail_next = {}
+        self.messages = []  # template messages "delivered"
         self.lock = threading.Lock()
 
     def take_failure(self, endpoint):
@@ -60,7 +61,9 @@ class SimulatedWeChat:
 
 
 def init_app(app):
+    from app.extensions import csrf
     app.extensions["wechat_simulator"] = SimulatedWeChat()
+    csrf.exempt(bp)  # it stands for WeChat's own servers and pages, not ours
     app.register_blueprint(bp)
 
 
@@ -192,6 +195,30 @@ def userinfo():
     if profile["unionid"]:
         body["unionid"] = profile["unionid"]
     return jsonify(body)
+
+
+@bp.get("/cgi-bin/token")
+@failable("cgi_token")
+def cgi_token():
+    """The official account's access token (client_credential)."""
+    args = request.args
+    if args.get("appid") != SIM_APPID or args.get("secret") != SIM_SECRET:
+        return _error(40125, "invalid appsecret")
+    return jsonify(access_token="sim-cgi-" + _digest(SIM_APPID, "cgi"), expires_in=7200)
+
+
+@bp.post("/cgi-bin/message/template/send")
+@failable("template_send")
+def template_send():
+    """A template message: kept, so the developer (or a test) can see what the user would get."""
+    if request.args.get("access_token") != "sim-cgi-" + _digest(SIM_APPID, "cgi"):
+        return _error(40001, "invalid credential")
+    body = request.get_json(silent=True) or {}
+    if not body.get("touser") or not body.get("template_id"):
+        return _error(47001, "data format error")
+    with _state().lock:
+        _state().messages.append(body)
+    return jsonify(errcode=0, errmsg="ok", msgid=len(_state().messages))
 
 
 @bp.get("/avatar/<name>.svg")

@@ -9,6 +9,7 @@ from app.core.clock import today_local
 from app.core.htmx import render_page
 from app.extensions import limiter, shared_cache
 
+MAX_PAGE = 10_000  # far past any real catalog; keeps the SQL offset within a 64-bit integer
 DEFAULT_QUOTE = {"age": 30, "gender": "M", "social_security": "yes", "frequency": "annual"}
 
 
@@ -27,7 +28,7 @@ def products():
     form = CatalogFilterForm()
     form.set_categories(shared_cache.get_or_make(
         "categories", lambda: [(c.slug, c.name) for c in Category.ordered()]))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
     def load():
         pagination = services.search_products(

@@ -43,6 +43,7 @@ class Application(db.Model):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # at most one reminder per application
 
     product: Mapped["Product"] = relationship(lazy="joined")  # noqa: F821
 

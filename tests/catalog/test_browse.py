@@ -126,6 +126,11 @@ def test_page_past_the_end_shows_the_last_page(client):
     assert response.status_code == 200 and names(html) == names(last)
 
 
+def test_absurd_page_numbers_show_the_last_page(client):
+    response, html = get(client, "?page=770000000000000000")
+    assert response.status_code == 200 and len(names(html)) > 0
+
+
 def test_garbage_page_and_sort_fall_back_to_defaults(client):
     response, html = get(client, "?page=abc&sort=cheapest&category=nope")
     assert response.status_code == 200 and len(names(html)) == 12

@@ -9,7 +9,6 @@ from stdnum.cn import ric
 
 from app.extensions import db
 from app.purchase.models import Application
-from tests.agreements.test_gate import accept
 
 MEDICAL = "anxin-million-medical"
 
@@ -24,14 +23,6 @@ KID = id_number(date(2016, 8, 8), "242")  # even: female
 DAD = id_number(date(1960, 1, 1), "351")
 APPLICANT = {"name": "张伟", "id_number": ME, "mobile": "13800138000", "email": "", "province": "广东",
              "city": "深圳", "district": "南山区", "address": "科技园路1号A座"}
-
-
-@pytest.fixture()
-def customer(member):
-    """A signed-in adult who has accepted the agreements."""
-    m = member(birth_date=date(1990, 5, 1))
-    accept(m.client, m.client.get("/agreements/accept?next=/").get_data(as_text=True), birth_date=None)
-    return m
 
 
 def token(page):

@@ -11,6 +11,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     # 32 random bytes, base64-encoded: the AES-GCM key for personal information at rest.
     DATA_KEY = os.environ.get("DATA_KEY")
+    # Keys rotated out: still decrypt what they encrypted (comma-separated, base64).
+    DATA_KEYS_PREVIOUS = os.environ.get("DATA_KEYS_PREVIOUS", "")
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
 
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app

@@ -53,3 +53,11 @@ class Application(db.Model):
 
     def save_details(self, **sections):
         self.data = json.dumps({**self.details, **sections}, ensure_ascii=False)
+
+
+class SavedCarQuote(db.Model):
+    """A signed-in user's last car quote (a breakpoint too): the form as entered, encrypted."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), unique=True)
+    data: Mapped[str] = mapped_column(Encrypted)
+    updated_at: Mapped[datetime]

@@ -13,7 +13,7 @@ from app.auth.models import User, WeChatIdentity
 from app.auth.services import wechat_credentials
 from app.auth.wechat import WeChatError
 from app.extensions import db
-from app.purchase.models import STEPS, Application
+from app.purchase.models import STEPS, Application, SavedCarQuote
 from app.purchase.notifier import TemplateMessages
 
 QUIET = timedelta(minutes=30)
@@ -66,14 +66,16 @@ def send_reminders(messages, now):
 
 
 def purge(now):
-    """Delete drafts (and the personal data in them) idle for more than 30 days."""
+    """Delete drafts and saved car quotes (and the personal data in them) idle for more than 30 days."""
     result = db.session.execute(delete(Application).where(Application.status == "draft",
                                                            Application.updated_at < now - KEPT))
-    return result.rowcount
+    quotes = db.session.execute(delete(SavedCarQuote).where(SavedCarQuote.updated_at < now - KEPT))
+    return result.rowcount + quotes.rowcount
 
 
 def stop_reminders(user):
     """Reminders off: and the saved breakpoints go at once, as promised."""
     user.reminders_enabled = False
+    db.session.execute(delete(SavedCarQuote).where(SavedCarQuote.user_id == user.id))
     return db.session.execute(delete(Application).where(Application.user_id == user.id,
                                                         Application.status == "draft")).rowcount

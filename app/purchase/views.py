@@ -10,6 +10,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from app.agreements.gate import consent_required
 from app.auth.forms import ActionForm
@@ -19,7 +20,7 @@ from app.core.database import writes
 from app.core.forms import choices
 from app.core.htmx import render_page
 from app.extensions import db, limiter
-from app.purchase import applications, bp
+from app.purchase import applications, bp, car_quotes
 from app.purchase.car import quote
 from app.purchase.forms import (
     ApplicantForm,
@@ -34,17 +35,27 @@ from app.purchase.models import STEPS
 
 @bp.get("/car")
 def car():
-    """The car quote form."""
+    """The car quote form; a signed-in user finds their last quote again (it is a breakpoint too)."""
+    saved = car_quotes.load(current_user) if current_user.is_authenticated else None
+    if saved:
+        form = CarQuoteForm(formdata=MultiDict(saved), meta={"csrf": False})  # checked, not posted
+        if form.validate():
+            return render_page("purchase/car.html", "car", form=form, result=quote(**form.pricing_args()),
+                               resumed=True)
     return render_page("purchase/car.html", "car", form=CarQuoteForm(formdata=None), result=None)
 
 
 @bp.post("/car")
 @limiter.limit(lambda: current_app.config["RATELIMIT_QUOTE"])
+@writes
 def car_quote():
     """Price the car: the form and the quote block for htmx, the whole page without JavaScript."""
     form = CarQuoteForm()
     if not form.validate():
         return render_page("purchase/car.html", "car", 422, form=form, result=None)
+    if current_user.is_authenticated and current_user.reminders_enabled:
+        car_quotes.save(current_user, request.form, db_now())
+        db.session.commit()
     return render_page("purchase/car.html", "car", form=form, result=quote(**form.pricing_args()))
 
 

@@ -106,3 +106,25 @@ def test_plates_and_vins():
 def test_random_input_never_fails(client, data):
     response, _ = post(client, **data)
     assert response.status_code in (200, 422)
+
+
+def test_a_signed_in_users_quote_is_kept_and_found_again(app, customer):
+    from sqlalchemy import text
+
+    from app.extensions import db
+    response, _ = post(customer.client)
+    assert response.status_code == 200
+    page = customer.client.get("/car").get_data(as_text=True)
+    assert "这是你上次的报价" in page and '<td data-testid="car-total">¥5,049.50</td>' in page
+    with app.app_context():
+        stored = db.session.execute(text("SELECT data FROM saved_car_quote")).scalars().all()
+        assert stored and all(GOOD["owner_id"] not in row and "李四" not in row for row in stored)
+    privacy = customer.client.get("/me/privacy").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', privacy).group(1)
+    customer.client.post("/me/privacy/reminders", data={"enabled": "0", "csrf_token": token})
+    assert "这是你上次的报价" not in customer.client.get("/car").get_data(as_text=True)
+
+
+def test_anonymous_quotes_are_not_kept(client):
+    post(client)
+    assert "这是你上次的报价" not in client.get("/car").get_data(as_text=True)

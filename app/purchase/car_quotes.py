@@ -1,0 +1,26 @@
+"""The signed-in user's last car quote, kept like an application breakpoint: encrypted, deleted with
+the others when reminders are switched off, purged after 30 days."""
+import json
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.purchase.models import SavedCarQuote
+
+FIELDS = ("plate", "vin", "engine_no", "owner_name", "owner_id", "first_registration", "seats", "usage",
+          "displacement", "purchase_price", "claims", "third_party", "damage", "passengers")
+
+
+def save(user, form_data, now):
+    """Keep what was entered (only the quote's own fields, never the CSRF token)."""
+    data = json.dumps({key: form_data[key] for key in FIELDS if key in form_data}, ensure_ascii=False)
+    row = db.session.scalar(select(SavedCarQuote).where(SavedCarQuote.user_id == user.id))
+    if row is None:
+        db.session.add(SavedCarQuote(user_id=user.id, data=data, updated_at=now))
+    else:
+        row.data, row.updated_at = data, now
+
+
+def load(user):
+    row = db.session.scalar(select(SavedCarQuote).where(SavedCarQuote.user_id == user.id))
+    return json.loads(row.data) if row else None

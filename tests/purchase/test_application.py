@@ -251,3 +251,23 @@ def test_the_real_name_identity_is_locked_after_the_first_application(app, custo
     with app.app_context():
         saved = db.session.scalar(select(Application).where(Application.number == second.number)).details
         assert saved["applicant"]["name"] == "张伟" and saved["applicant"]["id_number"] == ME
+
+
+def test_a_step_sent_twice_is_saved_once(app, customer):
+    buyer = Buyer(customer.client)
+    buyer.through(1)
+    _, page = buyer.page(2)
+    data = {**APPLICANT, "csrf_token": token(page)}
+    first = customer.client.post(f"/buy/{MEDICAL}/{buyer.number}/2", data=data)
+    second = customer.client.post(f"/buy/{MEDICAL}/{buyer.number}/2", data=data)
+    assert first.status_code == second.status_code == 302
+    with app.app_context():
+        rows = db.session.scalars(select(Application).where(Application.user_id == customer.id)).all()
+        assert len(rows) == 1 and rows[0].step == 3
+
+
+def test_a_number_under_another_product_is_refused(customer):
+    buyer = Buyer(customer.client)
+    assert customer.client.get(f"/buy/kanghu-lifetime-ci/{buyer.number}/1").status_code == 404
+    assert customer.client.get(f"/buy/no-such-product/{buyer.number}/1").status_code == 404
+    assert customer.client.get(f"/buy/{MEDICAL}/WB00000000000000000000/1").status_code == 404

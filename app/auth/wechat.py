@@ -85,17 +85,23 @@ class WeChatOAuth:
             city=str(info.get("city") or "")[:40], country=str(info.get("country") or "")[:40])
 
     def _get(self, path, **params):
-        try:
-            response = self.http.get(f"{self.api_base}{path}?{urlencode(params)}", timeout=self.timeout)
-            response.raise_for_status()
-            data = response.json()
-        except (requests.RequestException, ValueError) as error:
-            # Not str(error): a connection error quotes the URL, and the URL carries the secret.
-            raise WeChatUnavailable(None, type(error).__name__) from error
-        errcode = _int(data.get("errcode"))
-        if errcode:
-            raise ERRORS.get(errcode, WeChatError)(errcode, str(data.get("errmsg", "")))
-        return data
+        return request_json(self.http, "GET", f"{self.api_base}{path}?{urlencode(params)}", self.timeout)
+
+
+def request_json(http, method, url, timeout, **kwargs):
+    """One call to a WeChat API: its JSON, or an error. WeChat reports errors with HTTP 200 and an
+    errcode; any errcode but 0 is one."""
+    try:
+        response = http.request(method, url, timeout=timeout, **kwargs)
+        response.raise_for_status()
+        data = response.json()
+    except (requests.RequestException, ValueError) as error:
+        # Not str(error): a connection error quotes the URL, and the URL carries the secret.
+        raise WeChatUnavailable(None, type(error).__name__) from error
+    errcode = _int(data.get("errcode"))
+    if errcode:
+        raise ERRORS.get(errcode, WeChatError)(errcode, str(data.get("errmsg", "")))
+    return data
 
 
 def _int(value):

@@ -6,7 +6,7 @@ WeChat, `make run` at the simulator.
 """
 import requests
 
-from app.auth.wechat import ERRORS, WeChatError, WeChatUnavailable, _int
+from app.auth.wechat import request_json
 
 
 class TemplateMessages:
@@ -28,13 +28,4 @@ class TemplateMessages:
                           json=body)
 
     def _call(self, method, path, **kwargs):
-        try:
-            response = self.http.request(method, self.api_base + path, timeout=self.timeout, **kwargs)
-            response.raise_for_status()
-            data = response.json()
-        except (requests.RequestException, ValueError) as error:
-            raise WeChatUnavailable(None, type(error).__name__) from error
-        errcode = _int(data.get("errcode"))
-        if errcode:
-            raise ERRORS.get(errcode, WeChatError)(errcode, str(data.get("errmsg", "")))
-        return data
+        return request_json(self.http, method, self.api_base + path, self.timeout, **kwargs)

@@ -4,3 +4,10 @@ from flask import Blueprint
 bp = Blueprint("account", __name__)
 
 from app.account import views  # noqa: E402,F401  (routes register on bp)
+
+
+@bp.after_request
+def private(response):
+    """Account pages are one person's: never kept by a shared cache."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -271,3 +271,12 @@ def test_a_number_under_another_product_is_refused(customer):
     assert customer.client.get(f"/buy/kanghu-lifetime-ci/{buyer.number}/1").status_code == 404
     assert customer.client.get(f"/buy/no-such-product/{buyer.number}/1").status_code == 404
     assert customer.client.get(f"/buy/{MEDICAL}/WB00000000000000000000/1").status_code == 404
+
+
+def test_me_shows_the_locked_identity_masked_and_is_never_cached(customer):
+    Buyer(customer.client).through(2)
+    response = customer.client.get("/me")
+    page = response.get_data(as_text=True)
+    assert "张* · 110***********" + ME[-4:] in page and "已实名，不可修改" in page and ME not in page
+    for path in ("/me", "/me/applications", "/me/consents", "/me/privacy", "/me/consents.json"):
+        assert customer.client.get(path).headers["Cache-Control"] == "private, no-store"

@@ -102,7 +102,10 @@ def latest_consents(user_id):
 def pending_agreements(user, today, scope_refs=()):
     """What stands between the user and an action: each required agreement whose version in force
     the user has not accepted (never, an older version, or withdrawn since)."""
-    latest = latest_consents(user.id)
+    return _pending(latest_consents(user.id), today, scope_refs)
+
+
+def _pending(latest, today, scope_refs=()):
     pending = []
     for agreement in required_agreements(scope_refs):
         version = effective_version(agreement, today)
@@ -124,8 +127,9 @@ def check_acceptance(user, version_ids, submission, today):
     nothing that is not in force (a tampered id, or one a newer version has replaced)."""
     if not submission:
         raise AgreementError("页面已过期，请刷新后重新同意")
-    pending = {p.version.id for p in pending_agreements(user, today)}
-    in_force = pending | {row.version_id for row in latest_consents(user.id).values() if row.action == "accept"}
+    latest = latest_consents(user.id)
+    pending = {p.version.id for p in _pending(latest, today)}
+    in_force = pending | {row.version_id for row in latest.values() if row.action == "accept"}
     if set(version_ids) - in_force:
         raise AgreementError("协议版本已更新，请重新阅读后同意")
     if pending - set(version_ids):

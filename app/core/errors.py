@@ -1,7 +1,9 @@
 """Error pages in Chinese, in the site layout."""
-from flask import current_app, render_template, request
+from flask import current_app, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from app.core.htmx import wants_fragment
 
 MESSAGES = {
     400: ("请求有误", "提交的内容无法处理，请返回上一页检查后重试。"),
@@ -17,7 +19,7 @@ def render_error(status, title=None, message=None):
     site.js shows where the user is looking."""
     default_title, default_message = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
     context = {"status": status, "title": title or default_title, "message": message or default_message}
-    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+    if wants_fragment():
         return render_template("errors/fragment.html", **context), status
     return render_template("errors/error.html", **context), status
 

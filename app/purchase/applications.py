@@ -58,9 +58,8 @@ def start_or_resume(user, product, today, now):
     return application
 
 
-def insured_facts(application, today):
-    """(age, gender, 社保) of the insured as far as known, else the estimate's."""
-    insured = application.details.get("insured")
+def insured_facts(insured, today):
+    """(age, gender, 社保) of the insured (the application's "insured" section), else the estimate's."""
     if not insured:
         return ESTIMATE["age"], ESTIMATE["gender"], ESTIMATE["social_security"]
     number = insured["id_number"]
@@ -70,15 +69,17 @@ def insured_facts(application, today):
 
 def reprice(application, product, today):
     """The premium from the rate table for what the application says now."""
-    age, gender, social = insured_facts(application, today)
-    age = min(max(age, product.age_min), product.age_max) if not application.details.get("insured") else age
+    insured = application.details.get("insured")
+    age, gender, social = insured_facts(insured, today)
+    if not insured:  # the estimate, fitted into the product's ages
+        age = min(max(age, product.age_min), product.age_max)
     try:
         quote = quote_premium(product, plan_code=application.plan_code, age=age, today=today, gender=gender,
                               social_security=social, frequency=application.frequency)
     except QuoteError as error:
         raise ApplicationError(error.message, error.field) from error
     application.premium_fen = quote.per_period_fen
-    application.insured_age = age if application.details.get("insured") else None
+    application.insured_age = age if insured else None
     return quote
 
 

@@ -53,9 +53,14 @@ def create_app(config=None):
     app.register_blueprint(purchase_bp)
     from app.account import bp as account_bp
     app.register_blueprint(account_bp)
+    from app.orders import bp as orders_bp
+    app.register_blueprint(orders_bp)
     if not app.config["WECHAT_APPID"]:
         from app.auth import simulator
         simulator.init_app(app)
+    if not app.config["WECHATPAY_MCHID"]:
+        from app.payments import simulator as pay_simulator
+        pay_simulator.init_app(app)
 
     from app import cli
     cli.init_app(app)
@@ -70,6 +75,9 @@ def _check_config(app):
                            f"values to instance/dev.env)")
     if app.config["APP_ENV"] == "production" and not app.config.get("WECHAT_APPID"):
         raise RuntimeError("Missing configuration: WECHAT_APPID (the WeChat simulator is refused in production)")
+    if app.config["APP_ENV"] == "production" and not app.config.get("WECHATPAY_MCHID"):
+        raise RuntimeError("Missing configuration: WECHATPAY_MCHID (the WeChat Pay simulator is refused in "
+                           "production)")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "app.db")

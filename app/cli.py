@@ -52,7 +52,21 @@ def applications_purge():
     click.echo(f"Breakpoints deleted: {removed}.")
 
 
+@click.group("orders", cls=AppGroup)
+def orders():
+    """Orders and their payment."""
+
+
+@orders.command("close-expired")
+def orders_close_expired():
+    """Close orders unpaid for 30 minutes (at WeChat Pay first)."""
+    from app.orders.services import close_expired
+    closed = close_expired(db_now())
+    click.echo(f"Closed {closed} unpaid order(s).")
+
+
 def init_app(app):
     app.cli.add_command(seed_demo)
     app.cli.add_command(reminders)
     app.cli.add_command(applications)
+    app.cli.add_command(orders)

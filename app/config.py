@@ -44,6 +44,22 @@ class Config:
     # The template message that reminds of an unfinished application (断点续保).
     WECHAT_TEMPLATE_REMINDER = os.environ.get("WECHAT_TEMPLATE_REMINDER", "unfinished-application-reminder")
 
+    # WeChat Pay API v3 (Native). Without WECHATPAY_MCHID, development pays through the built-in
+    # simulator at /dev/wechatpay; production refuses to boot without it. Keys are PEM text or its
+    # base64 body; the platform is trusted through its public key (PUB_KEY_ID_…).
+    WECHATPAY_MCHID = os.environ.get("WECHATPAY_MCHID", "")
+    WECHATPAY_APPID = os.environ.get("WECHATPAY_APPID", "")
+    WECHATPAY_PRIVATE_KEY = os.environ.get("WECHATPAY_PRIVATE_KEY", "")
+    WECHATPAY_CERT_SERIAL_NO = os.environ.get("WECHATPAY_CERT_SERIAL_NO", "")
+    WECHATPAY_APIV3_KEY = os.environ.get("WECHATPAY_APIV3_KEY", "")
+    WECHATPAY_PUBLIC_KEY = os.environ.get("WECHATPAY_PUBLIC_KEY", "")
+    WECHATPAY_PUBLIC_KEY_ID = os.environ.get("WECHATPAY_PUBLIC_KEY_ID", "")
+    WECHATPAY_BASE = os.environ.get("WECHATPAY_BASE", "https://api.mch.weixin.qq.com")
+    WECHATPAY_NOTIFY_URL = os.environ.get("WECHATPAY_NOTIFY_URL", "")  # default: SITE_URL + /pay/wechat/notify
+    WECHATPAY_TIMEOUT = float(os.environ.get("WECHATPAY_TIMEOUT", "5"))
+    ORDER_PAY_MINUTES = 30  # an order unpaid this long is closed
+    PAY_QUERY_AFTER_SECONDS = 10  # the pay page's poll asks WeChat Pay itself after this long, and as often
+
     QR_LOGIN_TTL_SECONDS = 120
     RATELIMIT_QR_CREATE = os.environ.get("RATELIMIT_QR_CREATE", "20 per minute")
     RATELIMIT_QR_POLL = os.environ.get("RATELIMIT_QR_POLL", "90 per minute")

@@ -46,6 +46,15 @@ def applications():
                            steps=STEPS)
 
 
+@bp.get("/me/policies")
+@login_required
+def policies():
+    """My policies, newest first, and orders still waiting for payment."""
+    from app.orders import services as orders
+    waiting = [o for o in orders.orders_of(current_user) if o.status == "pending"]
+    return render_template("account/policies.html", policies=orders.policies_of(current_user), waiting=waiting)
+
+
 @bp.get("/me/privacy")
 @login_required
 def privacy():

@@ -55,6 +55,7 @@ class Product(db.Model):
     age_max: Mapped[int]
     coverage_period: Mapped[str] = mapped_column(String(30))
     waiting_period_days: Mapped[int] = mapped_column(default=0)
+    cooling_off_days: Mapped[int] = mapped_column(default=15)  # 犹豫期: surrender with a full refund
     renewal: Mapped[str] = mapped_column(String(200))
     highlights: Mapped[str] = mapped_column(Text, default="")  # one selling point per line
     # Which factors the rate table is split by; the calculator asks only for those.

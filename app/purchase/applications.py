@@ -6,7 +6,7 @@ the form said; the premium always comes from the rate table, never from the clie
 import secrets
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from stdnum.cn import ric
 
 from app.catalog.services import QuoteError, quote_premium
@@ -37,6 +37,12 @@ def find(user, number):
     """The user's own application, or None (someone else's is as good as missing)."""
     return db.session.scalar(select(Application).where(Application.number == number,
                                                        Application.user_id == user.id))
+
+
+def awaiting_payment(user, product_id):
+    return db.session.scalar(select(Application).where(
+        Application.user_id == user.id, Application.product_id == product_id,
+        Application.status == "awaiting_payment"))
 
 
 def drafts(user, product_id=None):
@@ -177,13 +183,18 @@ def save_health(application, product, answers, now):
 
 
 def submit(application, product, today, now):
-    """确认投保: the premium once more from the table, then the application waits for payment."""
+    """确认投保: the premium once more from the table, then the application waits for payment. A
+    conditional UPDATE: of two confirmations at once, one submits (True) and the other does not."""
     if application.step < 6:
         raise ApplicationError("请先完成前面的步骤")
     reprice(application, product, today)
-    application.status = "awaiting_payment"
-    application.submitted_at = now
-    application.updated_at = now
+    db.session.flush()
+    moved = db.session.execute(update(Application).where(
+        Application.id == application.id, Application.status == "draft").values(
+        status="awaiting_payment", submitted_at=now, updated_at=now).execution_options(
+        synchronize_session=False)).rowcount
+    db.session.refresh(application)
+    return bool(moved)
 
 
 def delete(application):

@@ -3,8 +3,8 @@ from datetime import date
 
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as InvalidNumber
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.core.clock import age_on, today_local
 from app.core.forms import Form, choices
@@ -199,3 +199,5 @@ class BeneficiaryForm(Form):
 class ConfirmForm(Form):
     acknowledged = BooleanField("我已阅读《保险条款》《投保须知》，确认以上信息真实准确",
                                 validators=[InputRequired("请先确认已阅读条款和投保须知")])
+    # Issued with the page: sent twice (double click, retry), it finds the same order.
+    idempotency_key = HiddenField(validators=[InputRequired(), Length(min=16, max=40)])

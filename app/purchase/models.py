@@ -22,7 +22,7 @@ class CarRate(db.Model):
     factor_permille: Mapped[int | None]
 
 
-APPLICATION_STATUSES = ("draft", "awaiting_payment", "declined")
+APPLICATION_STATUSES = ("draft", "awaiting_payment", "paid", "declined")
 STEPS = {1: "方案", 2: "投保人", 3: "被保险人", 4: "受益人", 5: "健康告知", 6: "确认"}
 
 

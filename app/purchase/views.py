@@ -10,6 +10,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from app.agreements.gate import consent_required
@@ -20,6 +21,7 @@ from app.core.database import writes
 from app.core.forms import choices
 from app.core.htmx import render_page
 from app.extensions import db, limiter
+from app.orders import services as orders
 from app.purchase import applications, bp, car_quotes
 from app.purchase.car import quote
 from app.purchase.forms import (
@@ -80,8 +82,12 @@ def _application_or_404(product, number):
 @consent_required
 @writes
 def buy(slug):
-    """Start an application for the product, or resume the unfinished one where it was left."""
+    """Start an application for the product, or resume the unfinished one where it was left (one
+    already confirmed: its payment)."""
     product = _product_or_404(slug)
+    submitted = applications.awaiting_payment(current_user, product.id)
+    if submitted is not None:
+        return redirect(url_for("purchase.done", slug=slug, number=submitted.number))
     application = applications.start_or_resume(current_user, product, today_local(), db_now())
     db.session.commit()
     return redirect(url_for("purchase.step", slug=slug, number=application.number, step=application.step))
@@ -117,7 +123,7 @@ def _step_form(step, product, application, formdata=None):
         return BeneficiaryForm(formdata=formdata, data=data)
     if step == 5:
         return ActionForm(formdata=formdata)
-    return ConfirmForm(formdata=formdata)
+    return ConfirmForm(formdata=formdata, data={"idempotency_key": orders.new_idempotency_key()})
 
 
 def _render_step(step, product, application, form, status=200, notice=None, errors=None):
@@ -157,6 +163,10 @@ def save_step(slug, number, step):
     """Check and save one step (the breakpoint), then on to the next."""
     product = _product_or_404(slug)
     application = _application_or_404(product, number)
+    if step == 6 and request.form.get("idempotency_key"):  # sent again after it went through
+        order = orders.by_idempotency_key(current_user, request.form["idempotency_key"])
+        if order is not None:
+            return redirect(url_for("orders.pay", number=order.number))
     if application.status != "draft" or step not in STEPS or step > application.step:
         return redirect(url_for("purchase.step", slug=slug, number=number, step=application.step))
     formdata = request.form
@@ -195,9 +205,8 @@ def save_step(slug, number, step):
                 db.session.commit()
                 return redirect(url_for("purchase.done", slug=slug, number=number))
         else:
-            applications.submit(application, product, today, now)
-            db.session.commit()
-            return redirect(url_for("purchase.done", slug=slug, number=number))
+            order = _place_order(application, product, form.idempotency_key.data, today, now)
+            return redirect(url_for("orders.pay", number=order.number))
     except applications.ApplicationError as error:
         db.session.rollback()
         if error.message:
@@ -211,6 +220,19 @@ def save_step(slug, number, step):
     db.session.commit()
     return redirect(url_for("purchase.step", slug=slug, number=number, step=step + 1,
                             **({"notice": notice} if notice else {})))
+
+
+def _place_order(application, product, key, today, now):
+    """The order of this confirmation; a twin request that lost the race on the key finds the winner's."""
+    try:
+        order = orders.place(current_user, application, product, key, today, now)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        order = orders.by_idempotency_key(current_user, key)
+        if order is None:
+            raise
+    return order
 
 
 @bp.post("/buy/<slug:slug>/<number>/<int:step>/check")
@@ -234,11 +256,15 @@ def check_field(slug, number, step):
 @bp.get("/buy/<slug:slug>/<number>/done")
 @login_required
 def done(slug, number):
-    """待支付 (payment is the next piece of work), or why the online application ended."""
+    """Where a submitted application is now: its payment, its policy, or why it ended online."""
     product = _product_or_404(slug)
     application = _application_or_404(product, number)
     if application.status == "draft":
         return redirect(url_for("purchase.step", slug=slug, number=number, step=application.step))
+    if application.status in ("awaiting_payment", "paid"):
+        order = orders.latest_order(application)
+        if order is not None:
+            return redirect(url_for("orders.show", number=order.number))
     return render_template("purchase/done.html", product=product, application=application)
 
 

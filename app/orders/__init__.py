@@ -1,0 +1,7 @@
+"""Orders, WeChat Pay and e-policies: a confirmed application becomes an order, the order is paid by
+scanning a QR code, and the payment issues the policy."""
+from flask import Blueprint
+
+bp = Blueprint("orders", __name__)
+
+from app.orders import views  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,76 @@
+"""Orders (one per confirmation of an application) and the policies their payments issue."""
+import json
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.catalog.models import Product  # noqa: F401  (the relationships' target)
+from app.core.pii import Encrypted
+from app.extensions import db
+
+# pending 待支付 → paid 已支付 → issued 已出单 → refunding 退保中 → refunded 已退保; pending → closed 已关闭.
+ORDER_STATUSES = {"pending": "待支付", "paid": "已支付", "issued": "已出单", "closed": "已关闭",
+                  "refunding": "退保处理中", "refunded": "已退保"}
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)  # also WeChat Pay's out_trade_no
+    # The confirm form's key: a double submit, a second tab or a retry finds this order again.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    plan_code: Mapped[str] = mapped_column(String(20))
+    frequency: Mapped[str] = mapped_column(String(10))
+    amount_fen: Mapped[int]  # from the rate table at creation, never from the request
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    code_url: Mapped[str | None] = mapped_column(String(200))  # the Native QR's content
+    transaction_id: Mapped[str | None] = mapped_column(String(40))
+    refund_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    queried_at: Mapped[datetime | None]  # when WeChat Pay was last asked about it
+    paid_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    refunded_at: Mapped[datetime | None]
+
+    product: Mapped["Product"] = relationship(lazy="joined")  # noqa: F821
+
+    @property
+    def status_text(self):
+        return ORDER_STATUSES[self.status]
+
+
+class Policy(db.Model):
+    """The e-policy. What the insured and beneficiaries are is copied from the application (encrypted)
+    when it is issued, together with the agreement and clause versions in force then."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)  # one policy per order
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    plan_code: Mapped[str] = mapped_column(String(20))
+    frequency: Mapped[str] = mapped_column(String(10))
+    premium_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(12), default="active")  # active, surrendered
+    starts_on: Mapped[date]  # coverage from 00:00 Asia/Shanghai of this day
+    ends_on: Mapped[date]  # to 24:00 of this day
+    issued_at: Mapped[datetime]
+    surrendered_at: Mapped[datetime | None]
+    data: Mapped[str] = mapped_column(Encrypted)  # applicant, insured, beneficiaries
+    terms: Mapped[str] = mapped_column(Text)  # JSON: agreement and clause versions in force at issue
+
+    order: Mapped[Order] = relationship(lazy="joined")
+    product: Mapped["Product"] = relationship(lazy="joined")  # noqa: F821
+
+    @property
+    def details(self) -> dict:
+        return json.loads(self.data)
+
+    @property
+    def versions(self) -> dict:
+        return json.loads(self.terms)

@@ -1,0 +1,174 @@
+"""Orders and their payment by WeChat Pay (Native QR), the payment notification, the e-policies."""
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.auth.forms import ActionForm
+from app.core.clock import db_now, today_local, utcnow
+from app.core.htmx import render_page, wants_fragment
+from app.core.qr import qr_data_uri
+from app.extensions import csrf
+from app.orders import bp, epolicy
+from app.orders import services as orders
+from app.orders.forms import SurrenderForm
+from app.payments import NotificationRefused, PayError, pay_client, simulated
+
+
+def _order_or_404(number):
+    order = orders.find(current_user, number)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _policy_or_404(number):
+    policy = orders.find_policy(current_user, number)
+    if policy is None:
+        abort(404)
+    return policy
+
+
+def _paid_redirect(order):
+    """Where a paid order goes: its policy (HX-Redirect for the poll)."""
+    target = url_for("orders.show", number=order.number)
+    if order.status == "issued":
+        policy = orders.policy_of(order)
+        target = url_for("orders.policy", number=policy.number)
+    if wants_fragment():
+        return current_app.make_response(("", 200, {"HX-Redirect": target}))
+    return redirect(target)
+
+
+@bp.get("/orders/<number>")
+@login_required
+def show(number):
+    """An order's state: waiting for payment goes to the pay page; otherwise what became of it."""
+    order = _order_or_404(number)
+    orders.expire_if_due(order, db_now())
+    if order.status == "pending":
+        return redirect(url_for("orders.pay", number=number))
+    return render_template("orders/show.html", order=order, policy=orders.policy_of(order))
+
+
+@bp.get("/orders/<number>/pay")
+@login_required
+def pay(number):
+    """The amount, the product and a WeChat Pay QR; the status below it is polled (htmx) until paid."""
+    order = _order_or_404(number)
+    orders.expire_if_due(order, db_now())
+    if order.status != "pending":
+        return redirect(url_for("orders.show", number=number))
+    try:
+        code_url = orders.code_url(order)
+    except PayError as error:
+        current_app.logger.warning("Creating the transaction of order %s failed: %s", number, error.code)
+        return render_template("orders/pay.html", order=order, qr_image=None, state="unavailable",
+                               form=ActionForm()), 503
+    cashier = None
+    if simulated():
+        cashier = url_for("wechatpay_simulator.cashier", pr=code_url.rsplit("pr=", 1)[-1])
+    return render_template("orders/pay.html", order=order, qr_image=qr_data_uri(code_url), state="pending",
+                           cashier=cashier, form=ActionForm())
+
+
+@bp.get("/orders/<number>/status")
+@login_required
+def status(number):
+    """The pay page's poll: paid → the policy; after a while without news, WeChat Pay is asked."""
+    order = _order_or_404(number)
+    now = db_now()
+    orders.poll(order, now)
+    orders.expire_if_due(order, now)
+    if order.status in ("paid", "issued"):
+        return _paid_redirect(order)
+    state = "pending" if order.status == "pending" else "closed"
+    if wants_fragment():
+        return render_page("orders/pay.html", "pay_status", order=order, state=state, form=ActionForm())
+    return redirect(url_for("orders.pay", number=number))
+
+
+@bp.post("/orders/<number>/check")
+@login_required
+def check(number):
+    """我已支付 (without JavaScript): ask WeChat Pay now."""
+    order = _order_or_404(number)
+    if order.status == "pending":
+        orders.sync_with_wechat_pay(order)
+    if order.status in ("paid", "issued"):
+        return _paid_redirect(order)
+    if order.status == "pending":
+        flash("暂未收到支付结果。如已付款，请稍候片刻再点“我已支付”。", "info")
+        return redirect(url_for("orders.pay", number=number))
+    return redirect(url_for("orders.show", number=number))
+
+
+@bp.post("/pay/wechat/notify")
+@csrf.exempt  # WeChat Pay's servers: the signature is the check
+def wechat_notify():
+    """WeChat Pay's notification: verified, decrypted, checked against the order, applied once."""
+    try:
+        event = pay_client().parse_notification(request.headers, request.get_data())
+    except NotificationRefused:
+        current_app.logger.warning("WeChat Pay notification refused: bad signature, stale timestamp or resource")
+        return _notify_failed(401)
+    resource, kind = event["resource"], event.get("event_type", "")
+    order = orders.by_number(resource.get("out_trade_no"))
+    if order is None:
+        current_app.logger.warning("WeChat Pay notification %s for an unknown order", kind)
+        return _notify_failed(404)
+    try:
+        if kind == "TRANSACTION.SUCCESS":
+            orders.record_payment(order.id, resource)
+        elif kind.startswith("REFUND.") and order.refund_no:
+            orders.record_refund(order.id, resource)
+    except orders.PaymentMismatch as mismatch:
+        current_app.logger.error("WeChat Pay notification %s for order %s refused: %s does not match",
+                                 kind, order.number, mismatch)
+        return _notify_failed(400)
+    return Response(status=204)
+
+
+def _notify_failed(status):
+    return jsonify(code="FAIL", message="失败"), status
+
+
+# Policies
+
+@bp.get("/policies/<number>")
+@login_required
+def policy(number):
+    policy = _policy_or_404(number)
+    if policy.order.status == "refunding":
+        orders.sync_refund(policy.order)
+    return render_template("orders/policy.html", policy=policy, order=policy.order,
+                           plan=orders.plan_of(policy), today=today_local(),
+                           can_surrender=orders.can_surrender(policy, today_local()),
+                           cooling_off_ends=orders.cooling_off_ends(policy), form=SurrenderForm())
+
+
+@bp.get("/policies/<number>.pdf")
+@login_required
+def policy_pdf(number):
+    policy = _policy_or_404(number)
+    pdf = epolicy.render_pdf(policy, plan=orders.plan_of(policy), generated_at=utcnow())
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{policy.number}.pdf"',
+        "Cache-Control": "private, no-store"})
+
+
+@bp.post("/policies/<number>/surrender")
+@login_required
+def surrender(number):
+    """退保 within the cooling-off period: a full refund through WeChat Pay."""
+    policy = _policy_or_404(number)
+    form = SurrenderForm()
+    if not form.validate():
+        return render_template("orders/policy.html", policy=policy, order=policy.order, plan=orders.plan_of(policy),
+                               today=today_local(), can_surrender=orders.can_surrender(policy, today_local()),
+                               cooling_off_ends=orders.cooling_off_ends(policy), form=form), 422
+    try:
+        orders.surrender(policy, db_now())
+    except orders.OrderError as error:
+        flash(error.message, "error")
+    else:
+        flash("退保申请已提交，保费将原路退回微信支付账户。", "info")
+    return redirect(url_for("orders.policy", number=number))

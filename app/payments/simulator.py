@@ -1,0 +1,399 @@
+"""A simulator of WeChat Pay's side of API v3 (Native), for development and tests.
+
+It speaks the protocol of app/payments/wechatpay.py with its own keys: it checks the merchant's
+signature (and the timestamp against the wall clock, as the SDK stamps requests with it) on every
+request, signs every answer (204 too) with its platform key, keeps transactions by (mchid,
+out_trade_no), and posts signed notifications with an AEAD_AES_256_GCM resource. Its 模拟支付 page
+(the cashier) lets a person in `make run` pay with no phone. `make run` serves it at /dev/wechatpay
+when no WECHATPAY_MCHID is configured; tests mount it in a separate server on a loopback port as the
+fake WeChat Pay. Production config never registers it. Transactions live in this process's memory.
+"""
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from base64 import b64decode, b64encode
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import requests
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+
+from app.core.clock import SHANGHAI, utcnow
+
+bp = Blueprint("wechatpay_simulator", __name__, url_prefix="/dev/wechatpay")
+
+OUT_TRADE_NO = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")
+AUTHORIZATION = re.compile(r'(\w+)="([^"]*)"')
+# WeChat's own retry schedule for notifications that were not acknowledged.
+RETRY_SECONDS = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600]
+SIM_APPID = "wx5e1a0c0ffee0demo"  # the WeChat simulator's appid (app/auth/simulator.py)
+
+
+@dataclass(frozen=True)
+class SimulatorKeys:
+    """The merchant's key pair and the platform's, as a test merchant account would have them."""
+    mchid: str
+    appid: str
+    merchant_key: str  # PEM
+    cert_serial_no: str
+    platform_key: str  # PEM
+    public_key_id: str
+    apiv3_key: str
+
+    @classmethod
+    def generate(cls):
+        def pem():
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()).decode()
+        return cls(mchid="1900000109", appid=SIM_APPID, merchant_key=pem(),
+                   cert_serial_no=secrets.token_hex(20).upper(), platform_key=pem(),
+                   public_key_id="PUB_KEY_ID_" + secrets.token_hex(16).upper(),
+                   apiv3_key=secrets.token_urlsafe(24)[:32])
+
+    @staticmethod
+    def public_pem(private_pem):
+        key = serialization.load_pem_private_key(private_pem.encode(), None)
+        return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    @classmethod
+    def of_instance(cls, instance_path):
+        """The development keys, made once and shared by every process of `make run` (a file in
+        instance/, git-ignored, created exclusively so two workers cannot make two)."""
+        path = os.path.join(instance_path, "wechatpay-simulator.json")
+        try:
+            with open(path, encoding="utf-8") as file:
+                return cls(**json.load(file))
+        except FileNotFoundError:
+            pass
+        os.makedirs(instance_path, exist_ok=True)
+        keys = cls.generate()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return cls.of_instance(instance_path)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            json.dump(asdict(keys), file)
+        return keys
+
+
+class SimulatedWeChatPay:
+    """Transactions, refunds and notifications not yet acknowledged; and failures a test asks the
+    next call of an endpoint to answer with."""
+
+    def __init__(self, app, keys, autopilot):
+        self.app = app
+        self.keys = keys
+        self.autopilot = autopilot  # development: retries and refund completion run on timers
+        self.merchant_public = serialization.load_pem_private_key(keys.merchant_key.encode(), None).public_key()
+        self.platform_key = serialization.load_pem_private_key(keys.platform_key.encode(), None)
+        self.platform_public = SimulatorKeys.public_pem(keys.platform_key)
+        self.transactions = {}
+        self.refunds = {}
+        self.create_calls = 0
+        self.undelivered = []
+        self.deliveries = []  # (event_type, HTTP status of our endpoint's answer)
+        self.fail_next = {}
+        self.lock = threading.Lock()
+
+    def take_failure(self, endpoint):
+        with self.lock:
+            queue = self.fail_next.get(endpoint) or []
+            return queue.pop(0) if queue else None
+
+    def transaction(self, out_trade_no):
+        return self.transactions.get((self.keys.mchid, out_trade_no))
+
+    def by_code(self, pr):
+        return next((t for t in self.transactions.values() if t["code_url"].endswith("pr=" + pr)), None)
+
+    # What WeChat Pay does on its own
+
+    def pay(self, out_trade_no, openid="oSimulatedPayer0000000000000"):
+        """The user pays: the transaction succeeds and the merchant is notified. Returns False when it
+        cannot be paid (closed, expired, paid already)."""
+        with self.app.app_context():
+            now = utcnow()
+            with self.lock:
+                trade = self.transaction(out_trade_no)
+                if trade is None or trade["trade_state"] != "NOTPAY" or now >= trade["expires"]:
+                    return False
+                trade.update(trade_state="SUCCESS", trade_state_desc="支付成功",
+                             transaction_id="4200" + now.strftime("%Y%m%d") + f"{secrets.randbelow(10**14):014d}",
+                             success_time=now.astimezone(SHANGHAI).isoformat(timespec="seconds"),
+                             payer={"openid": openid})
+            self.notify(trade["notify_url"], "TRANSACTION.SUCCESS", "transaction", self.public_transaction(trade),
+                        "支付成功")
+            return True
+
+    def complete_refunds(self):
+        """Refunds in progress succeed, and the merchant is told."""
+        with self.app.app_context():
+            now = utcnow()
+            with self.lock:
+                done = [r for r in self.refunds.values() if r["status"] == "PROCESSING"]
+                for refund in done:
+                    refund.update(status="SUCCESS",
+                                  success_time=now.astimezone(SHANGHAI).isoformat(timespec="seconds"))
+                    trade = self.transaction(refund["out_trade_no"])
+                    trade.update(trade_state="REFUND", trade_state_desc="转入退款")
+            for refund in done:
+                resource = {k: v for k, v in refund.items() if k not in ("notify_url", "status")}
+                self.notify(refund["notify_url"], "REFUND.SUCCESS", "refund",
+                            {"mchid": self.keys.mchid, "refund_status": "SUCCESS", **resource}, "退款成功")
+
+    def public_transaction(self, trade):
+        fields = ("appid", "mchid", "out_trade_no", "transaction_id", "trade_type", "trade_state",
+                  "trade_state_desc", "success_time", "payer", "attach")
+        answer = {k: trade[k] for k in fields if trade.get(k) is not None}
+        paid = trade["trade_state"] in ("SUCCESS", "REFUND")
+        answer["amount"] = {"total": trade["amount"]["total"], "currency": "CNY",
+                            **({"payer_total": trade["amount"]["total"], "payer_currency": "CNY"} if paid else {})}
+        return answer
+
+    def notify(self, url, event_type, original_type, resource, summary, attempt=0):
+        """POST a signed notification with the encrypted resource; not acknowledged → tried again."""
+        with self.app.app_context():
+            nonce = secrets.token_urlsafe(9)[:12]
+            ciphertext = AESGCM(self.keys.apiv3_key.encode()).encrypt(
+                nonce.encode(), json.dumps(resource, ensure_ascii=False).encode(), original_type.encode())
+            body = json.dumps({
+                "id": secrets.token_hex(16), "create_time": utcnow().astimezone(SHANGHAI).isoformat(timespec="seconds"),
+                "resource_type": "encrypt-resource", "event_type": event_type, "summary": summary,
+                "resource": {"original_type": original_type, "algorithm": "AEAD_AES_256_GCM",
+                             "ciphertext": b64encode(ciphertext).decode(), "associated_data": original_type,
+                             "nonce": nonce}}, ensure_ascii=False)
+            headers = {"Content-Type": "application/json", **self.signature_headers(body)}
+        try:
+            status = requests.post(url, data=body.encode(), headers=headers, timeout=5).status_code
+        except requests.RequestException:
+            status = None
+        self.deliveries.append((event_type, status))
+        if status in (200, 204):
+            return True
+        entry = (url, event_type, original_type, resource, summary, attempt + 1)
+        if self.autopilot and attempt < len(RETRY_SECONDS):
+            threading.Timer(RETRY_SECONDS[attempt], self.notify, entry[:5], {"attempt": attempt + 1}).start()
+        else:
+            self.undelivered.append(entry)
+        return False
+
+    def redeliver(self):
+        """Try the notifications not yet acknowledged once more (WeChat's retries, on demand)."""
+        pending, self.undelivered = self.undelivered, []
+        return [self.notify(*entry[:5], attempt=entry[5]) for entry in pending]
+
+    def signature_headers(self, body, timestamp=None):
+        timestamp = str(int(utcnow().timestamp())) if timestamp is None else str(timestamp)
+        nonce = secrets.token_hex(16)
+        signature = self.platform_key.sign(f"{timestamp}\n{nonce}\n{body}\n".encode(), padding.PKCS1v15(),
+                                           hashes.SHA256())
+        return {"Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce,
+                "Wechatpay-Signature": b64encode(signature).decode(), "Wechatpay-Serial": self.keys.public_key_id,
+                "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048"}
+
+
+def init_app(app, keys=None):
+    from app.extensions import csrf
+    keys = keys or SimulatorKeys.of_instance(app.instance_path)
+    app.extensions["wechatpay_simulator"] = SimulatedWeChatPay(app, keys, autopilot=not app.testing)
+    csrf.exempt(bp)  # it stands for WeChat Pay's servers and pages, not ours
+    app.register_blueprint(bp)
+
+
+def _state() -> SimulatedWeChatPay:
+    return current_app.extensions["wechatpay_simulator"]
+
+
+def _answer(status, payload=None):
+    body = "" if payload is None else json.dumps(payload, ensure_ascii=False)
+    response = Response(body, status, content_type="application/json; charset=utf-8")
+    response.headers.update(_state().signature_headers(body))
+    return response
+
+
+def _error(status, code, message):
+    return _answer(status, {"code": code, "message": message})
+
+
+@bp.before_request
+def authenticate():
+    """API calls must carry the merchant's valid signature; the cashier pages are the user's."""
+    if not request.path.startswith(bp.url_prefix + "/v3/"):
+        return None
+    failure = _state().take_failure(request.endpoint)
+    if failure == "garbage":
+        return Response("<html>502 Bad Gateway</html>", 502, content_type="text/html")
+    if failure == "unsigned":
+        return Response("{}", 200, content_type="application/json")
+    if failure:
+        return _error(*failure)
+    keys = _state().keys
+    scheme, _, rest = request.headers.get("Authorization", "").partition(" ")
+    fields = dict(AUTHORIZATION.findall(rest))
+    if scheme != "WECHATPAY2-SHA256-RSA2048" or fields.get("mchid") != keys.mchid \
+            or fields.get("serial_no") != keys.cert_serial_no:
+        return _error(401, "SIGN_ERROR", "签名错误")
+    try:
+        timestamp = int(fields.get("timestamp", ""))
+        signature = b64decode(fields.get("signature", ""), validate=True)
+    except ValueError:
+        return _error(401, "SIGN_ERROR", "签名错误")
+    if abs(time.time() - timestamp) > 300:  # the SDK stamps requests with the wall clock
+        return _error(401, "SIGN_ERROR", "请求时间戳与当前时间相差过大")
+    path = request.path[len(bp.url_prefix):] + ("?" + request.query_string.decode() if request.query_string else "")
+    message = f"{request.method}\n{path}\n{timestamp}\n{fields.get('nonce_str', '')}\n{request.get_data(as_text=True)}\n"
+    try:
+        _state().merchant_public.verify(signature, message.encode(), padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return _error(401, "SIGN_ERROR", "签名错误")
+    return None
+
+
+def _json():
+    payload = request.get_json(silent=True)
+    return payload if isinstance(payload, dict) else None
+
+
+@bp.post("/v3/pay/transactions/native")
+def native():
+    state, body = _state(), _json()
+    if body is None:
+        return _error(400, "PARAM_ERROR", "请求体不是合法的JSON")
+    missing = [k for k in ("appid", "mchid", "description", "out_trade_no", "notify_url", "amount") if not body.get(k)]
+    if missing:
+        return _error(400, "PARAM_ERROR", f"缺少参数 {missing[0]}")
+    total = body["amount"].get("total") if isinstance(body["amount"], dict) else None
+    if type(total) is not int or total <= 0:
+        return _error(400, "PARAM_ERROR", "amount.total 必须为正整数（单位：分）")
+    if not OUT_TRADE_NO.match(str(body["out_trade_no"])):
+        return _error(400, "PARAM_ERROR", "out_trade_no 格式错误")
+    notify = urlsplit(str(body["notify_url"]))
+    if notify.scheme not in ("http", "https") or not notify.netloc or notify.query:
+        return _error(400, "PARAM_ERROR", "notify_url 须为不带参数的完整地址")
+    if body["mchid"] != state.keys.mchid or body["appid"] != state.keys.appid:
+        return _error(400, "APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配")
+    try:
+        expires = (datetime.fromisoformat(body["time_expire"]) if body.get("time_expire")
+                   else utcnow() + timedelta(hours=2))
+    except (TypeError, ValueError):
+        expires = None
+    if expires is None or expires.tzinfo is None:
+        return _error(400, "PARAM_ERROR", "time_expire 格式错误")
+    fingerprint = json.dumps({k: body.get(k) for k in ("appid", "description", "notify_url", "amount",
+                                                        "time_expire", "attach")}, sort_keys=True)
+    with state.lock:
+        state.create_calls += 1
+        trade = state.transaction(body["out_trade_no"])
+        if trade is not None:
+            if trade["trade_state"] == "CLOSED":
+                return _error(400, "ORDER_CLOSED", "订单已关闭")
+            if trade["trade_state"] != "NOTPAY":
+                return _error(400, "ORDERPAID", "该订单已支付")
+            if trade["fingerprint"] != fingerprint:
+                return _error(403, "OUT_TRADE_NO_USED", "商户订单号重复")
+            return _answer(200, {"code_url": trade["code_url"]})
+        trade = {"appid": body["appid"], "mchid": body["mchid"], "out_trade_no": body["out_trade_no"],
+                 "description": body["description"], "notify_url": body["notify_url"], "attach": body.get("attach"),
+                 "amount": {"total": total}, "expires": expires, "trade_type": "NATIVE", "trade_state": "NOTPAY",
+                 "trade_state_desc": "订单未支付", "fingerprint": fingerprint,
+                 "code_url": "weixin://wxpay/bizpayurl?pr=" + secrets.token_urlsafe(6)}
+        state.transactions[(body["mchid"], body["out_trade_no"])] = trade
+    return _answer(200, {"code_url": trade["code_url"]})
+
+
+@bp.get("/v3/pay/transactions/out-trade-no/<out_trade_no>")
+def query(out_trade_no):
+    trade = _state().transaction(out_trade_no)
+    if request.args.get("mchid") != _state().keys.mchid:
+        return _error(400, "PARAM_ERROR", "mchid 错误")
+    if trade is None:
+        return _error(404, "ORDER_NOT_EXIST", "订单不存在")
+    return _answer(200, _state().public_transaction(trade))
+
+
+@bp.post("/v3/pay/transactions/out-trade-no/<out_trade_no>/close")
+def close(out_trade_no):
+    state, body = _state(), _json()
+    if not body or body.get("mchid") != state.keys.mchid:
+        return _error(400, "PARAM_ERROR", "mchid 错误")
+    with state.lock:
+        trade = state.transaction(out_trade_no)
+        if trade is None:
+            return _error(404, "ORDER_NOT_EXIST", "订单不存在")
+        if trade["trade_state"] in ("SUCCESS", "REFUND"):
+            return _error(400, "ORDERPAID", "该订单已支付")
+        trade.update(trade_state="CLOSED", trade_state_desc="已关闭")
+    return _answer(204)
+
+
+@bp.post("/v3/refund/domestic/refunds")
+def refund():
+    state, body = _state(), _json()
+    amount = (body or {}).get("amount")
+    if not body or not body.get("out_refund_no") or not body.get("out_trade_no") or not isinstance(amount, dict):
+        return _error(400, "PARAM_ERROR", "缺少参数")
+    if type(amount.get("refund")) is not int or type(amount.get("total")) is not int or amount["refund"] <= 0:
+        return _error(400, "PARAM_ERROR", "金额须为正整数（单位：分）")
+    with state.lock:
+        existing = state.refunds.get(body["out_refund_no"])
+        if existing is not None:
+            return _answer(200, existing)
+        trade = state.transaction(body["out_trade_no"])
+        if trade is None:
+            return _error(404, "RESOURCE_NOT_EXISTS", "订单不存在")
+        if trade["trade_state"] != "SUCCESS":
+            return _error(400, "INVALID_REQUEST", "订单未支付或已全额退款")
+        if amount["total"] != trade["amount"]["total"]:
+            return _error(400, "PARAM_ERROR", "订单金额与原订单不一致")
+        refunded = sum(r["amount"]["refund"] for r in state.refunds.values() if r["out_trade_no"] == trade["out_trade_no"])
+        if amount["refund"] > trade["amount"]["total"] - refunded:
+            return _error(400, "INVALID_REQUEST", "申请退款金额超过订单可退金额")
+        record = {"refund_id": "5030" + f"{secrets.randbelow(10**24):024d}", "out_refund_no": body["out_refund_no"],
+                  "transaction_id": trade["transaction_id"], "out_trade_no": trade["out_trade_no"],
+                  "channel": "ORIGINAL", "status": "PROCESSING",
+                  "create_time": utcnow().astimezone(SHANGHAI).isoformat(timespec="seconds"),
+                  "amount": {"total": amount["total"], "refund": amount["refund"], "payer_total": amount["total"],
+                             "payer_refund": amount["refund"], "currency": "CNY"},
+                  "notify_url": body.get("notify_url") or trade["notify_url"]}
+        state.refunds[body["out_refund_no"]] = record
+    if state.autopilot:
+        threading.Timer(2, state.complete_refunds).start()
+    return _answer(200, {k: v for k, v in record.items() if k != "notify_url"})
+
+
+@bp.get("/v3/refund/domestic/refunds/<out_refund_no>")
+def query_refund(out_refund_no):
+    record = _state().refunds.get(out_refund_no)
+    if record is None:
+        return _error(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+    return _answer(200, {k: v for k, v in record.items() if k != "notify_url"})
+
+
+# The cashier: what the user sees in WeChat after scanning the QR
+
+@bp.get("/cashier/<pr>")
+def cashier(pr):
+    trade = _state().by_code(pr)
+    if trade is None:
+        abort(404)
+    return render_template("payments/cashier.html", trade=trade, expired=utcnow() >= trade["expires"],
+                           paid=request.args.get("paid"))
+
+
+@bp.post("/cashier/<pr>")
+def cashier_pay(pr):
+    trade = _state().by_code(pr)
+    if trade is None:
+        abort(404)
+    _state().pay(trade["out_trade_no"])
+    return redirect(url_for(".cashier", pr=pr, paid=1))

@@ -22,7 +22,9 @@ class Order(db.Model):
     # The confirm form's key: a double submit, a second tab or a retry finds this order again.
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    # The application it was confirmed from; a draft deleted later (an order closed unpaid) leaves NULL.
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id", ondelete="SET NULL"),
+                                                       index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     plan_code: Mapped[str] = mapped_column(String(20))
     frequency: Mapped[str] = mapped_column(String(10))

@@ -101,7 +101,7 @@ class SimulatedWeChatPay:
         self.refunds = {}
         self.create_calls = 0
         self.undelivered = []
-        self.deliveries = []  # (event_type, HTTP status of our endpoint's answer)
+        self.deliveries = []  # every notification posted, and the HTTP status the merchant answered
         self.fail_next = {}
         self.lock = threading.Lock()
 
@@ -160,24 +160,29 @@ class SimulatedWeChatPay:
                             **({"payer_total": trade["amount"]["total"], "payer_currency": "CNY"} if paid else {})}
         return answer
 
+    def notification(self, event_type, original_type, resource, summary):
+        """The body and headers of a signed notification with the resource encrypted."""
+        nonce = secrets.token_urlsafe(9)[:12]
+        ciphertext = AESGCM(self.keys.apiv3_key.encode()).encrypt(
+            nonce.encode(), json.dumps(resource, ensure_ascii=False).encode(), original_type.encode())
+        body = json.dumps({
+            "id": secrets.token_hex(16), "create_time": utcnow().astimezone(SHANGHAI).isoformat(timespec="seconds"),
+            "resource_type": "encrypt-resource", "event_type": event_type, "summary": summary,
+            "resource": {"original_type": original_type, "algorithm": "AEAD_AES_256_GCM",
+                         "ciphertext": b64encode(ciphertext).decode(), "associated_data": original_type,
+                         "nonce": nonce}}, ensure_ascii=False)
+        return body, {"Content-Type": "application/json", **self.signature_headers(body)}
+
     def notify(self, url, event_type, original_type, resource, summary, attempt=0):
-        """POST a signed notification with the encrypted resource; not acknowledged → tried again."""
+        """POST a notification; one not acknowledged is tried again (on timers in development, on
+        ``redeliver()`` in tests)."""
         with self.app.app_context():
-            nonce = secrets.token_urlsafe(9)[:12]
-            ciphertext = AESGCM(self.keys.apiv3_key.encode()).encrypt(
-                nonce.encode(), json.dumps(resource, ensure_ascii=False).encode(), original_type.encode())
-            body = json.dumps({
-                "id": secrets.token_hex(16), "create_time": utcnow().astimezone(SHANGHAI).isoformat(timespec="seconds"),
-                "resource_type": "encrypt-resource", "event_type": event_type, "summary": summary,
-                "resource": {"original_type": original_type, "algorithm": "AEAD_AES_256_GCM",
-                             "ciphertext": b64encode(ciphertext).decode(), "associated_data": original_type,
-                             "nonce": nonce}}, ensure_ascii=False)
-            headers = {"Content-Type": "application/json", **self.signature_headers(body)}
+            body, headers = self.notification(event_type, original_type, resource, summary)
         try:
             status = requests.post(url, data=body.encode(), headers=headers, timeout=5).status_code
         except requests.RequestException:
             status = None
-        self.deliveries.append((event_type, status))
+        self.deliveries.append({"event_type": event_type, "status": status, "body": body, "headers": headers})
         if status in (200, 204):
             return True
         entry = (url, event_type, original_type, resource, summary, attempt + 1)
@@ -214,10 +219,18 @@ def _state() -> SimulatedWeChatPay:
     return current_app.extensions["wechatpay_simulator"]
 
 
-def _answer(status, payload=None):
+def _answer(status, payload=None, forgery=None):
+    """A signed answer. ``forgery`` (tests) breaks the signature in one of the ways a client must catch."""
     body = "" if payload is None else json.dumps(payload, ensure_ascii=False)
     response = Response(body, status, content_type="application/json; charset=utf-8")
-    response.headers.update(_state().signature_headers(body))
+    signed = _state().signature_headers(
+        body if forgery != "tampered" else body.replace("pr=", "pr=x"),
+        timestamp=int(utcnow().timestamp()) - 600 if forgery == "stale" else None)
+    if forgery == "signtest":
+        signed["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + signed["Wechatpay-Signature"]
+    if forgery == "serial":
+        signed["Wechatpay-Serial"] = "PUB_KEY_ID_0000000000000000000000000000"
+    response.headers.update(signed)
     return response
 
 
@@ -234,7 +247,9 @@ def authenticate():
     if failure == "garbage":
         return Response("<html>502 Bad Gateway</html>", 502, content_type="text/html")
     if failure == "unsigned":
-        return Response("{}", 200, content_type="application/json")
+        return Response('{"code_url": "weixin://wxpay/bizpayurl?pr=unsigned"}', 200, content_type="application/json")
+    if failure in ("tampered", "stale", "signtest", "serial"):
+        return _answer(200, {"code_url": "weixin://wxpay/bizpayurl?pr=forged", "trade_state": "SUCCESS"}, failure)
     if failure:
         return _error(*failure)
     keys = _state().keys

@@ -163,8 +163,9 @@ def save_step(slug, number, step):
     """Check and save one step (the breakpoint), then on to the next."""
     product = _product_or_404(slug)
     application = _application_or_404(product, number)
-    if step == 6 and request.form.get("idempotency_key"):  # sent again after it went through
-        order = orders.by_idempotency_key(current_user, request.form["idempotency_key"])
+    if step == 6 and application.status == "awaiting_payment":  # sent again: a double click, a second tab
+        order = (orders.by_idempotency_key(current_user, request.form.get("idempotency_key", ""))
+                 or orders.pending_order(application))
         if order is not None:
             return redirect(url_for("orders.pay", number=order.number))
     if application.status != "draft" or step not in STEPS or step > application.step:

@@ -6,6 +6,8 @@ from flask import Flask
 from app.config import Config
 from app.extensions import csrf, db, htmx, limiter, login_manager, migrate, shared_cache
 
+PAY_SETTINGS = ("WECHATPAY_APPID", "WECHATPAY_PRIVATE_KEY", "WECHATPAY_CERT_SERIAL_NO", "WECHATPAY_APIV3_KEY",
+                "WECHATPAY_PUBLIC_KEY", "WECHATPAY_PUBLIC_KEY_ID")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -78,6 +80,10 @@ def _check_config(app):
     if app.config["APP_ENV"] == "production" and not app.config.get("WECHATPAY_MCHID"):
         raise RuntimeError("Missing configuration: WECHATPAY_MCHID (the WeChat Pay simulator is refused in "
                            "production)")
+    if app.config.get("WECHATPAY_MCHID"):
+        missing = [key for key in PAY_SETTINGS if not app.config.get(key)]
+        if missing:
+            raise RuntimeError(f"Missing configuration: {', '.join(missing)} (WeChat Pay merchant settings)")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "app.db")

@@ -57,9 +57,19 @@ def test_session_cookie_is_httponly_and_samesite(client):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def production(**config):
+    """A production configuration with a (test) WeChat official account and merchant."""
+    from app.payments.simulator import SimulatorKeys
+    from tests.orders.conftest import merchant_config
+    keys = SimulatorKeys.generate()
+    return {**TEST_CONFIG, "APP_ENV": "production", "WECHAT_APPID": "wx0123456789abcdef",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            **merchant_config(keys, "https://api.mch.weixin.qq.com", "https://example.com/pay/wechat/notify"),
+            **config}
+
+
 def test_production_cookies_are_secure():
-    app = create_app({**TEST_CONFIG, "APP_ENV": "production", "SESSION_COOKIE_SECURE": True,
-                      "WECHAT_APPID": "wx0123456789abcdef", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(production(SESSION_COOKIE_SECURE=True))
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/missing")
     assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
@@ -73,10 +83,19 @@ def test_app_refuses_to_boot_without_secrets(missing):
 
 def test_production_refuses_the_wechat_simulator():
     with pytest.raises(RuntimeError, match="WECHAT_APPID"):
-        create_app({**TEST_CONFIG, "APP_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    app = create_app({**TEST_CONFIG, "APP_ENV": "production", "WECHAT_APPID": "wx0123456789abcdef",
-                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        create_app(production(WECHAT_APPID=""))
+    app = create_app(production())
     assert app.test_client().get("/dev/wechat/connect/oauth2/authorize").status_code == 404
+
+
+def test_production_refuses_the_wechat_pay_simulator():
+    with pytest.raises(RuntimeError, match="WECHATPAY_MCHID"):
+        create_app(production(WECHATPAY_MCHID=""))
+    with pytest.raises(RuntimeError, match="WECHATPAY_APIV3_KEY"):  # a merchant half configured
+        create_app(production(WECHATPAY_APIV3_KEY=""))
+    client = create_app(production()).test_client()
+    assert client.get("/dev/wechatpay/cashier/abc").status_code == 404
+    assert client.post("/dev/wechatpay/v3/pay/transactions/native", json={}).status_code == 404
 
 
 def test_post_without_csrf_token_is_refused_in_chinese(client):

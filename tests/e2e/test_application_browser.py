@@ -38,7 +38,8 @@ def finish(page, premium):
     expect(page.get_by_text("子女 · 张*妹 · 110***********")).to_be_visible()
     page.get_by_label(re.compile("我已阅读《保险条款》")).check()
     page.get_by_role("button", name="确认投保").click()
-    expect(page.get_by_role("heading", name="投保单已提交，待支付")).to_be_visible()
+    expect(page.get_by_role("heading", name="微信扫码支付")).to_be_visible()
+    expect(page.get_by_text(premium, exact=True)).to_be_visible()
 
 
 def test_apply_close_the_browser_and_resume(browser, signed_in, site):

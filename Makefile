@@ -7,9 +7,9 @@ export FLASK_APP := wsgi.py
 # Development keys live in instance/dev.env (git-ignored), created on first run.
 WITH_ENV := set -a && . instance/dev.env && set +a &&
 
-.PHONY: run setup test bench system-deps clean
+.PHONY: run setup test bench system-deps pdf-deps apt-missing clean
 
-run: setup instance/dev.env
+run: setup pdf-deps instance/dev.env
 	$(WITH_ENV) $(BIN)/flask db upgrade
 	$(WITH_ENV) $(BIN)/flask seed-demo
 	$(WITH_ENV) $(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -33,15 +33,23 @@ instance/dev.env:
 	print("DATA_KEY=" + base64.b64encode(secrets.token_bytes(32)).decode())' > $@
 	chmod 600 $@
 
-# Chromium and a CJK font for the browser tests, wrk for the benchmark (Debian packages).
-system-deps:
-	@missing=""; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk' || missing="$$missing fonts-wqy-microhei"; \
-	command -v wrk >/dev/null || missing="$$missing wrk"; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+# Debian packages. The e-policy PDF (and `make run`) needs a CJK font and Pango (WeasyPrint's); the tests add
+# Chromium for the browser tests, and the benchmark wrk.
+pdf-deps:
+	@$(MAKE) --no-print-directory apt-missing PACKAGES="$$( \
+	  fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk' || echo fonts-wqy-microhei; \
+	  ldconfig -p | grep -q libpangoft2-1.0 || echo libpangoft2-1.0-0)"
+
+system-deps: pdf-deps
+	@$(MAKE) --no-print-directory apt-missing PACKAGES="$$( \
+	  command -v chromium >/dev/null || echo chromium; \
+	  command -v wrk >/dev/null || echo wrk)"
+
+apt-missing:
+	@packages="$$(echo $(PACKAGES))"; \
+	if [ -n "$$packages" ]; then \
+	  echo "Installing: $$packages"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$packages >/dev/null; \
 	fi
 
 test: setup system-deps

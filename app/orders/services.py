@@ -111,7 +111,11 @@ def place(user, application, product, key, today, now):
         if order is not None:
             return order
     if not applications.submit(application, product, today, now):
-        raise applications.ApplicationError("该投保单已提交，请到“我的投保单”查看")
+        # Another confirmation moved it first (and has committed, or the UPDATE would still wait).
+        order = pending_order(application)
+        if order is not None:
+            return order
+        raise applications.ApplicationError("该投保单已提交，请到“我的保单”查看")
     order = Order(number=_number("DD", today), idempotency_key=scoped_key, user_id=user.id,
                   application_id=application.id, product_id=product.id, plan_code=application.plan_code,
                   frequency=application.frequency, amount_fen=application.premium_fen, status="pending",

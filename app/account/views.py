@@ -19,7 +19,7 @@ from app.account import bp
 from app.agreements import gate
 from app.agreements import services as agreements
 from app.auth.forms import ActionForm
-from app.core.clock import format_local, utcnow
+from app.core.clock import format_local, today_local, utcnow
 from app.core.database import writes
 from app.core.devices import channel_of
 from app.core.masking import mask_ip
@@ -52,7 +52,8 @@ def policies():
     """My policies, newest first, and orders still waiting for payment."""
     from app.orders import services as orders
     waiting = [o for o in orders.orders_of(current_user) if o.status == "pending"]
-    return render_template("account/policies.html", policies=orders.policies_of(current_user), waiting=waiting)
+    return render_template("account/policies.html", policies=orders.policies_of(current_user), waiting=waiting,
+                           today=today_local())
 
 
 @bp.get("/me/privacy")

@@ -147,3 +147,10 @@ def test_health_check_answers_plainly(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.get_data(as_text=True) == "ok"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_logs_redact_id_and_phone_numbers_but_keep_order_numbers():
+    from app.core.logs import redact
+    line = redact("id=11010119900501131X phone 13800138000 order DD202611251234567890 policy P202611250123456789")
+    assert "11010119900501131X" not in line and "13800138000" not in line
+    assert "DD202611251234567890" in line and "P202611250123456789" in line

@@ -57,6 +57,10 @@ def create_app(config=None):
     app.register_blueprint(account_bp)
     from app.orders import bp as orders_bp
     app.register_blueprint(orders_bp)
+    from app.vouchers import bp as vouchers_bp
+    from app.vouchers import partner_bp
+    app.register_blueprint(vouchers_bp)
+    app.register_blueprint(partner_bp)
     if not app.config["WECHAT_APPID"]:
         from app.auth import simulator
         simulator.init_app(app)

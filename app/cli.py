@@ -14,15 +14,18 @@ def seed_demo():
     from app.agreements.services import seed_platform_agreements
     from app.catalog.demo import seed_demo_catalog
     from app.purchase.car import seed_car_rates
+    from app.vouchers.demo import seed_demo_partners
     today = today_local()
     created = seed_demo_catalog(today)
     # The first versions, released two weeks ago and in force for a week (release ≠ effective date).
     agreements = seed_platform_agreements(today - timedelta(days=14), today - timedelta(days=7), db_now())
     rates = seed_car_rates()
+    partners = seed_demo_partners(today)
     db.session.commit()
     click.echo(f"Car rating tables: {rates} rows created." if rates else "Car rating tables already present.")
     click.echo(f"Demo catalog: {created} products created." if created else "Demo catalog already present.")
     click.echo(f"Agreements: {agreements} published." if agreements else "Agreements already published.")
+    click.echo(f"Partners: {partners} created." if partners else "Partners already present.")
 
 
 @click.group("reminders", cls=AppGroup)
@@ -65,8 +68,44 @@ def orders_close_expired():
     click.echo(f"Closed {closed} unpaid order(s).")
 
 
+@click.group("partners", cls=AppGroup)
+def partners():
+    """Partner stores and their staff accounts."""
+
+
+@partners.command("stores")
+def partners_stores():
+    """List the stores (with the id add-staff takes)."""
+    from app.vouchers.models import Store
+    for store in db.session.scalars(db.select(Store).order_by(Store.partner_id, Store.id)):
+        click.echo(f"{store.id}\t{store.partner.name}\t{store.name}\t{store.city}")
+
+
+@partners.command("add-staff")
+@click.option("--store", "store_id", type=int, required=True, help="The store's id (flask partners stores).")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="The name shown on redemptions.")
+@click.password_option(help="At least 10 characters; asked for when not given.")
+def partners_add_staff(store_id, username, display_name, password):
+    """Create a staff account for a partner store."""
+    from app.vouchers import staff as staff_auth
+    from app.vouchers.models import PartnerStaff, Store
+    if db.session.get(Store, store_id) is None:
+        raise click.UsageError(f"No store {store_id} (see: flask partners stores).")
+    if len(password) < 10:
+        raise click.UsageError("The password must have at least 10 characters.")
+    if db.session.scalar(db.select(PartnerStaff.id).where(PartnerStaff.username == username)):
+        raise click.UsageError(f"The username {username} is taken.")
+    db.session.add(PartnerStaff(store_id=store_id, username=username, display_name=display_name,
+                                password_hash=staff_auth.hash_password(password),
+                                session_token=staff_auth.new_session_token(), created_at=db_now()))
+    db.session.commit()
+    click.echo(f"Staff account {username} created.")
+
+
 def init_app(app):
     app.cli.add_command(seed_demo)
     app.cli.add_command(reminders)
     app.cli.add_command(applications)
     app.cli.add_command(orders)
+    app.cli.add_command(partners)

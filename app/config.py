@@ -63,6 +63,8 @@ class Config:
     QR_LOGIN_TTL_SECONDS = 120
     RATELIMIT_QR_CREATE = os.environ.get("RATELIMIT_QR_CREATE", "20 per minute")
     RATELIMIT_QR_POLL = os.environ.get("RATELIMIT_QR_POLL", "90 per minute")
+    RATELIMIT_PARTNER_LOGIN = os.environ.get("RATELIMIT_PARTNER_LOGIN", "10 per minute")
+    RATELIMIT_PARTNER_LOOKUP = os.environ.get("RATELIMIT_PARTNER_LOOKUP", "30 per minute")
     # Number of proxies in front whose X-Forwarded-For is trusted (for the IP shown on the phone, limits).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 

@@ -43,6 +43,8 @@ TEST_CONFIG = {
     "RATELIMIT_QUOTE": "100000 per minute",
     "RATELIMIT_QR_CREATE": "100000 per minute",
     "RATELIMIT_QR_POLL": "100000 per minute",
+    "RATELIMIT_PARTNER_LOGIN": "100000 per minute",
+    "RATELIMIT_PARTNER_LOOKUP": "100000 per minute",
     "PAGE_CACHE_SECONDS": 0,  # on in tests/catalog/test_cache.py, which drives its clock
 }
 

@@ -77,7 +77,7 @@ def check_after_login():
     modal with htmx; without JavaScript a <noscript> refresh goes to the full-page step)."""
     if not current_user.is_authenticated or request.endpoint in OPEN_ENDPOINTS:
         return None
-    if (request.endpoint or "").startswith(("agreements.", "wechat_simulator.")):
+    if (request.endpoint or "").startswith(("agreements.", "wechat_simulator.", "wechatpay_simulator.", "partner.")):
         return None
     today = today_local()
     ids = list(in_force_ids(today))

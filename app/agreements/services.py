@@ -122,13 +122,14 @@ def new_submission_key():
     return secrets.token_urlsafe(16)
 
 
-def check_acceptance(user, version_ids, submission, today):
-    """The versions the user is accepting, if the form is right: every pending version ticked, and
-    nothing that is not in force (a tampered id, or one a newer version has replaced)."""
+def check_acceptance(user, version_ids, submission, today, scope_refs=()):
+    """The versions the user is accepting, if the form is right: every pending version ticked (of the
+    platform's, and of the partners or products in ``scope_refs``), and nothing that is not in force
+    (a tampered id, or one a newer version has replaced)."""
     if not submission:
         raise AgreementError("页面已过期，请刷新后重新同意")
     latest = latest_consents(user.id)
-    pending = {p.version.id for p in _pending(latest, today)}
+    pending = {p.version.id for p in _pending(latest, today, scope_refs)}
     in_force = pending | {row.version_id for row in latest.values() if row.action == "accept"}
     if set(version_ids) - in_force:
         raise AgreementError("协议版本已更新，请重新阅读后同意")
@@ -138,11 +139,11 @@ def check_acceptance(user, version_ids, submission, today):
 
 
 def record_acceptance(user, version_ids, *, submission, today, now, ip, user_agent, channel,
-                      guardian_consent_id=None):
+                      guardian_consent_id=None, scope_refs=()):
     """Accept the versions pending for the user (see check_acceptance). The same form submitted twice
     writes its rows once. Returns how many rows were written."""
     written = 0
-    for version_id in sorted(check_acceptance(user, version_ids, submission, today)):
+    for version_id in sorted(check_acceptance(user, version_ids, submission, today, scope_refs)):
         try:
             with db.session.begin_nested():
                 db.session.add(Consent(user_id=user.id, version_id=version_id, action="accept", at=now,

@@ -94,7 +94,7 @@ def lookup(code):
     try:
         voucher = vouchers.lookup(current_staff(), code, db_now())
     except vouchers.VoucherError as error:
-        form.code.errors.append(error.message)
+        form.code.errors = [error.message]
         return _render_redeem(form, status=422)
     return _render_redeem(form, voucher=voucher)
 
@@ -103,10 +103,8 @@ def lookup(code):
 @staff_required
 @lookup_limit
 def redeem_submit(code):
-    """确认核销."""
-    form = RedeemForm(data={"code": code})
-    if not form.validate():
-        return _render_redeem(form, status=422)
+    """确认核销 (CSRFProtect has checked the token; the code is the URL's)."""
+    form = RedeemForm(formdata=None, data={"code": code})
     staff = current_staff()
     try:
         voucher = vouchers.lookup(staff, code, db_now())
@@ -117,7 +115,7 @@ def redeem_submit(code):
         if known is not None and known.offer.partner_id == staff.store.partner_id:
             return _render_redeem(RedeemForm(formdata=None, data={"code": code}), voucher=known,
                                   message=error.message, status=409)
-        form.code.errors.append(error.message)
+        form.code.errors = [error.message]
         return _render_redeem(form, status=422)
     return _render_redeem(RedeemForm(formdata=None), voucher=voucher, done=True)
 

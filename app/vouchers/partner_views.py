@@ -8,7 +8,7 @@ from flask import Response, current_app, redirect, render_template, request, url
 
 from app.auth.services import safe_next
 from app.core.clock import SHANGHAI, db_now, format_local, today_local
-from app.core.database import begin_write
+from app.core.database import begin_write, writes
 from app.core.htmx import render_page
 from app.core.masking import mask_name
 from app.extensions import db, limiter
@@ -102,6 +102,7 @@ def lookup(code):
 @bp.post("/redeem/<code>")
 @staff_required
 @lookup_limit
+@writes
 def redeem_submit(code):
     """确认核销 (CSRFProtect has checked the token; the code is the URL's)."""
     form = RedeemForm(formdata=None, data={"code": code})

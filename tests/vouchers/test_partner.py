@@ -95,10 +95,8 @@ def test_the_messages_for_codes_that_cannot_be_redeemed_here(app, customer, staf
     typo = dental[:3] + ("2" if dental[3] != "2" else "3") + dental[4:]
     assert "券码校验不通过" in staff.client.get(f"/partner/redeem?code={typo}").get_data(as_text=True)
     assert "12位" in staff.client.get("/partner/redeem?code=ABC").get_data(as_text=True)
-    from app.vouchers.services import ALPHABET, new_code
-    unknown = new_code()
-    assert "券码不存在" in staff.client.get(f"/partner/redeem?code={unknown}").get_data(as_text=True)
-    assert ALPHABET
+    from app.vouchers.services import new_code
+    assert "券码不存在" in staff.client.get(f"/partner/redeem?code={new_code()}").get_data(as_text=True)
     expiring = claimed_code(customer.client, make_offer(valid_days=1))
     clock.advance(days=2)
     looked = staff.client.get(f"/partner/redeem?code={expiring}").get_data(as_text=True)
@@ -124,7 +122,7 @@ def test_redeeming_needs_the_csrf_token(customer, staff_of, make_offer):
 
 
 def test_the_stores_redemptions_by_day_with_totals_and_csv(app, member, customer, staff_of, make_offer, clock):
-    staff = staff_of("洁驰洗车·北京海淀店")
+    staff = staff_of("洁驰洗车·上海徐汇店")  # a store no other test redeems at
     offer_id = make_offer(per_user_limit=3, settlement_fen=2500)
     codes = [claimed_code(customer.client, offer_id) for _ in range(3)]
     redeem(staff, codes[0])

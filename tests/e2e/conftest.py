@@ -7,6 +7,8 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.vouchers.conftest import make_offer, staff_of  # noqa: F401  (fixtures of the voucher flows)
+
 
 @pytest.fixture()
 def site(app, live_server, monkeypatch):

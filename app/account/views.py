@@ -1,4 +1,4 @@
-"""The account centre: my profile, my consent ledger."""
+"""The account centre: my profile and contact data, privacy switches, the consent ledger, my data and 注销."""
 import csv
 import io
 import json
@@ -6,6 +6,7 @@ import json
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -13,27 +14,61 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
+from jinja2_fragments.flask import render_block
 
-from app.account import bp
+from app.account import bp, services
+from app.account.forms import AccountContactForm, DeleteForm
 from app.agreements import gate
 from app.agreements import services as agreements
+from app.agreements.models import PRIVACY_SETTINGS
+from app.auth import qrlogin
 from app.auth.forms import ActionForm
-from app.core.clock import format_local, today_local, utcnow
-from app.core.database import writes
-from app.core.devices import channel_of
+from app.auth.phone import forget_scanner, scanner_openid, start_wechat_oauth
+from app.core.clock import db_now, format_local, today_local, utcnow
+from app.core.database import begin_write, writes
+from app.core.devices import channel_of, describe_browser
+from app.core.htmx import render_page, wants_fragment
 from app.core.masking import mask_ip
+from app.core.qr import qr_data_uri
 from app.extensions import db
 
 ACTIONS = {"accept": "同意", "withdraw": "撤回"}
 CHANNELS = {"desktop": "电脑网页", "phone": "手机"}
 
 
+def _render_me(form=None, status=200):
+    form = form or AccountContactForm(data=_contact_data())
+    return render_template("account/me.html", user=current_user, form=form, counts=services.counts(current_user),
+                           logins=services.recent_logins(current_user.id)), status
+
+
+def _contact_data():
+    saved = services.contact(current_user)
+    return {**saved, "address": saved["detail"]}
+
+
 @bp.get("/me")
 @login_required
 def me():
-    """My profile, as synced from WeChat at the last login."""
-    return render_template("account/me.html", user=current_user)
+    """My profile (from WeChat), my verified identity (locked), my contact data (mine to correct), the
+    recent logins, and the way to everything else that is mine."""
+    return _render_me()
+
+
+@bp.post("/me/contact")
+@login_required
+@writes
+def contact():
+    form = AccountContactForm()
+    if not form.validate():
+        return _render_me(form, 422)
+    services.save_contact(current_user, mobile=form.mobile.data, email=form.email.data,
+                          province=form.province.data, city=form.city.data, district=form.district.data,
+                          detail=form.address.data)
+    db.session.commit()
+    flash("联系方式已保存。", "info")
+    return redirect(url_for("account.me"))
 
 
 @bp.get("/me/applications")
@@ -56,26 +91,39 @@ def policies():
                            today=today_local())
 
 
+SWITCHES = {"personalization": services.set_personalization, "promotions": services.set_promotions,
+            "reminders": services.set_reminders}
+
+
 @bp.get("/me/privacy")
 @login_required
 def privacy():
-    """Privacy settings: 断点续保 reminders (off deletes the saved breakpoints)."""
+    """隐私管理: 个性化推荐, 推广信息, 投保断点提醒."""
     return render_template("account/privacy.html", user=current_user, form=ActionForm())
 
 
-@bp.post("/me/privacy/reminders")
+@bp.post("/me/privacy/<any(personalization, promotions, reminders):setting>")
 @login_required
 @writes
-def privacy_reminders():
-    from app.purchase.reminders import stop_reminders
-    if request.form.get("enabled") == "1":
-        current_user.reminders_enabled = True
-        flash("已开启投保提醒。", "info")
-    else:
-        removed = stop_reminders(current_user)
-        flash(f"已关闭投保提醒，并删除了 {removed} 份未完成投保中保存的信息。", "info")
+def privacy_switch(setting):
+    """A switch, saved at once (htmx swaps the switch's block) or by a plain form; written to the ledger."""
+    enabled = request.form.get("enabled") == "1"
+    removed = SWITCHES[setting](current_user, enabled)
+    services.record_choice(current_user, setting, enabled, now=db_now(), ip=request.remote_addr or "",
+                           user_agent=request.user_agent.string, channel=channel_of(request.user_agent.string))
     db.session.commit()
+    notice = NOTICES[setting][enabled].format(removed=removed)
+    if wants_fragment():
+        return render_block("account/privacy.html", setting, user=current_user, form=ActionForm(), notice=notice)
+    flash(notice, "info")
     return redirect(url_for("account.privacy"))
+
+
+NOTICES = {
+    "personalization": {True: "已开启个性化推荐。", False: "已关闭个性化推荐，并删除了 {removed} 条浏览记录；此后不再记录你的浏览。"},
+    "promotions": {True: "已开启推广信息。", False: "已关闭推广信息，我们及受托第三方将不再向你发送推广信息。"},
+    "reminders": {True: "已开启投保断点提醒。", False: "已关闭投保断点提醒，并删除了 {removed} 份未完成投保中保存的信息。"},
+}
 
 
 @bp.get("/me/consents")
@@ -88,7 +136,8 @@ def consents():
     withdrawable = [row.version.agreement for row in latest.values()
                     if row.action == "accept" and row.version.agreement.withdrawable]
     return render_template("account/consents.html", rows=rows, withdrawable=withdrawable, form=ActionForm(),
-                           actions=ACTIONS, channels=CHANNELS)
+                           actions=ACTIONS, channels=CHANNELS, choices=services.choices_of(current_user.id),
+                           settings=PRIVACY_SETTINGS)
 
 
 def _ledger():
@@ -136,3 +185,134 @@ def withdraw(kind):
     session.pop(gate.SESSION_KEY, None)
     flash(f"已撤回《{agreement.title}》。在你重新同意之前，投保等需要授权的操作将无法进行。", "info")
     return redirect(url_for("account.consents"))
+
+
+# 我的数据 and 注销
+
+@bp.get("/me/data")
+@login_required
+def data():
+    return _render_data(DeleteForm())
+
+
+def _render_data(form, status=200):
+    return render_template("account/data.html", form=form, kept=services.KEPT_BY_LAW, deleted=services.DELETED,
+                           blocker=services.deletion_blocker(current_user)), status
+
+
+@bp.get("/me/data.json")
+@login_required
+def data_export():
+    """Everything we hold about the user, personal information decrypted: for its owner only."""
+    body = json.dumps(services.export(current_user), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": 'attachment; filename="wesure-my-data.json"'})
+
+
+def _delete_cookie(public_id):
+    return f"qrd_{public_id}"
+
+
+@bp.post("/me/data/delete")
+@login_required
+@writes
+def delete_request():
+    """注销, step 1: the user confirms here, then on their phone by scanning a code with the WeChat of
+    this very account (deleting an account is the most dangerous thing a session can do)."""
+    form = DeleteForm()
+    if not form.validate():
+        return _render_data(form, 422)
+    blocker = services.deletion_blocker(current_user)
+    if blocker:
+        return _render_data(form, 409)
+    browser, system = describe_browser(request.user_agent.string)
+    qr, token, nonce = qrlogin.create_login(next_url="/", browser=browser, os=system,
+                                            masked_ip=mask_ip(request.remote_addr or ""), now=db_now(),
+                                            purpose="delete_account", requester_user_id=current_user.id)
+    db.session.commit()
+    phone_url = current_app.config["SITE_URL"].rstrip("/") + url_for("account.delete_phone", token=token)
+    response = current_app.make_response(render_template(
+        "account/delete_confirm.html", qr=qr, state="pending", qr_image=qr_data_uri(phone_url),
+        phone_url=phone_url if "wechat_simulator" in current_app.blueprints else None))
+    response.set_cookie(_delete_cookie(qr.public_id), nonce, max_age=current_app.config["QR_LOGIN_TTL_SECONDS"] * 2,
+                        path="/me/data/delete", httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+@bp.get("/me/data/delete/<public_id>/status")
+@login_required
+def delete_status(public_id):
+    """The desktop's poll; once the phone has confirmed, the account is deleted and this session ends."""
+    nonce = request.cookies.get(_delete_cookie(public_id))
+    qr = qrlogin.find_for_browser(public_id, nonce, purpose="delete_account")
+    if qr is None or qr.requester_user_id != current_user.id:
+        return render_page("account/delete_confirm.html", "delete_status", qr=None, state="invalid")
+    now = db_now()
+    if qrlogin.needs_update(qr, now):
+        begin_write()
+        qr = qrlogin.find_for_browser(public_id, nonce, purpose="delete_account")
+        if qrlogin.status_of(qr, now) == "confirmed":
+            try:
+                qrlogin.consume(qr, now)
+            except qrlogin.QRLoginError:
+                db.session.refresh(qr)
+            else:
+                services.delete_account(current_user, now)
+                db.session.commit()
+                logout_user()
+                session.clear()
+                flash("你的账户已注销。依法保留的保单与授权记录仅用于履行合同和备查。", "info")
+                if wants_fragment():
+                    return "", 200, {"HX-Redirect": url_for("catalog.home")}
+                return redirect(url_for("catalog.home"))
+        db.session.commit()
+    return render_page("account/delete_confirm.html", "delete_status", qr=qr, state=qr.status)
+
+
+# The phone
+
+def _delete_phone_page(message=None, status=200, **context):
+    return render_template("account/delete_phone.html", message=message, **context), status
+
+
+@bp.get("/m/delete/<token>")
+@writes
+def delete_phone(token):
+    """What the phone opens from the code: WeChat authorization, then 确认注销 or 取消."""
+    qr = qrlogin.find_by_token(token, purpose="delete_account")
+    if qr is None:
+        return _delete_phone_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
+    status = qrlogin.status_of(qr, db_now())
+    db.session.commit()
+    if status not in ("pending", "scanned"):
+        return _delete_phone_page(qrlogin.QRLoginError.MESSAGES.get(status, qrlogin.QRLoginError.MESSAGES["unknown"]))
+    if scanner_openid(qr) is None:
+        return start_wechat_oauth(token, "delete_account", url_for("account.delete_phone", token=token))
+    return _delete_phone_page(qr=qr, token=token, form=ActionForm())
+
+
+def _delete_phone_action(token, action, done_message):
+    qr = qrlogin.find_by_token(token, purpose="delete_account")
+    openid = scanner_openid(qr) if qr is not None else None
+    if openid is None or not ActionForm().validate():
+        return _delete_phone_page("请重新扫码后再操作", 403)
+    try:
+        action(qr, openid, db_now())
+    except qrlogin.QRLoginError as error:
+        return _delete_phone_page(error.message, 409)
+    db.session.commit()
+    forget_scanner()
+    return _delete_phone_page(done_message, done=True)
+
+
+@bp.post("/m/delete/<token>/confirm")
+@writes
+def delete_phone_confirm(token):
+    return _delete_phone_action(token, qrlogin.confirm_requester, "已确认注销，请回到电脑上查看")
+
+
+@bp.post("/m/delete/<token>/cancel")
+@writes
+def delete_phone_cancel(token):
+    return _delete_phone_action(token, qrlogin.cancel, "已取消注销，你的账户不受影响")

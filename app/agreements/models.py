@@ -81,6 +81,21 @@ class GuardianConsent(db.Model):
     user_agent: Mapped[str] = mapped_column(String(400))
 
 
+PRIVACY_SETTINGS = {"personalization": "个性化推荐", "promotions": "推广信息", "reminders": "投保断点提醒"}
+
+
+class PrivacyChoice(db.Model):
+    """A privacy switch turned on or off (隐私管理), kept in the consent ledger beside the agreements."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    setting: Mapped[str] = mapped_column(String(20))  # a key of PRIVACY_SETTINGS
+    enabled: Mapped[bool]
+    at: Mapped[datetime]
+    ip: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(400))
+    channel: Mapped[str] = mapped_column(String(10))
+
+
 class ImmutableLedger(Exception):
     pass
 
@@ -88,5 +103,5 @@ class ImmutableLedger(Exception):
 @event.listens_for(Session, "before_flush")
 def _consents_are_append_only(session, _context, _instances):
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, (Consent, GuardianConsent)) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, (Consent, GuardianConsent, PrivacyChoice)) and (obj in session.deleted or session.is_modified(obj)):
             raise ImmutableLedger("consent rows are never changed or deleted")

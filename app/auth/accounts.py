@@ -3,7 +3,7 @@ login; the WeChat profile (nickname, avatar, gender, region) copied in on every 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.models import User, WeChatIdentity, new_session_token
+from app.auth.models import LoginEvent, User, WeChatIdentity, new_session_token
 from app.auth.wechat import WeChatProfile
 from app.extensions import db
 
@@ -49,6 +49,12 @@ def _find_or_create(profile, now):
             identity.unionid = profile.unionid
     db.session.flush()
     return user
+
+
+def record_login(user: User, qr, now):
+    """The login history /me shows: when, and the desktop as the phone saw it (browser, system, masked IP)."""
+    db.session.add(LoginEvent(user_id=user.id, at=now, browser=qr.desktop_browser, os=qr.desktop_os,
+                              ip=qr.desktop_ip))
 
 
 def end_all_sessions(user: User):

@@ -39,6 +39,15 @@ class User(UserMixin, db.Model):
     id_hash: Mapped[str | None] = mapped_column(HASH, index=True)
     # 断点续保 reminders (privacy settings); off also deletes the saved breakpoints.
     reminders_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # 个性化推荐: the browsing trail is recorded and used only while this is on.
+    personalization_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # 推广信息 from us or third parties on our behalf.
+    promotions_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # Contact data the user may correct at any time (encrypted); address is JSON (province … detail).
+    mobile: Mapped[str | None] = mapped_column(Encrypted)
+    email: Mapped[str | None] = mapped_column(Encrypted)
+    address: Mapped[str | None] = mapped_column(Encrypted)
+    deleted_at: Mapped[datetime | None]  # 注销: what the law does not require us to keep is gone
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
 
@@ -112,3 +121,14 @@ class QRLogin(db.Model):
 
     user: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[user_id])
     requester: Mapped[User | None] = relationship(foreign_keys=[requester_user_id])
+
+
+class LoginEvent(db.Model):
+    """A login on the website, as the desktop was described to the phone (browser, system, masked IP):
+    /me lists the recent ones so a user can notice someone else."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    browser: Mapped[str] = mapped_column(String(80))
+    os: Mapped[str] = mapped_column(String(80))
+    ip: Mapped[str] = mapped_column(String(64))  # already masked (mask_ip)

@@ -44,6 +44,7 @@ class QRLoginError(Exception):
         "banned": "该微信账号已被限制使用，暂时无法登录。如有疑问请联系客服",
         "pending": "请先扫码授权后再操作",
         "self": "监护人需要用自己的微信扫码，不能为自己确认",
+        "not_requester": "请使用该账号绑定的微信扫码确认，其他微信不能代为确认",
         "unknown": "二维码无效，请在电脑上刷新二维码后重新扫码",
     }
 
@@ -142,6 +143,19 @@ def confirm(qr, openid, now):
         raise QRLoginError("banned")
     _transition(qr, ("scanned",), "confirmed", now, by_scanner=openid, user_id=user.id)
     return user
+
+
+def confirm_requester(qr, openid, now):
+    """The scanner pressed 确认 on an action against their own account (注销): only the WeChat user of
+    the account that asked may confirm it."""
+    _require_scanner(qr, openid)
+    status_of(qr, now)
+    if qr.status != "scanned":
+        raise QRLoginError(qr.status if qr.status in QRLoginError.MESSAGES else "unknown")
+    identity = accounts.find_identity(_scanner_profile(qr))
+    if identity is None or identity.user_id != qr.requester_user_id:
+        raise QRLoginError("not_requester")
+    _transition(qr, ("scanned",), "confirmed", now, by_scanner=openid, user_id=qr.requester_user_id)
 
 
 def cancel(qr, openid, now):

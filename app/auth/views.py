@@ -80,6 +80,7 @@ def qr_status(public_id):
             except qrlogin.QRLoginError:
                 db.session.refresh(qr)  # another request of this browser got there first
             else:
+                accounts.record_login(user, qr, now)
                 session.clear()  # a new session (and cookie) for the logged-in user
                 login_user(user)
                 db.session.commit()

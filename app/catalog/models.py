@@ -1,5 +1,5 @@
 """Catalog data. Money is integer fen; a product's rate table is a set of RateRow per plan."""
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
@@ -179,3 +179,13 @@ class Faq(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     question: Mapped[str] = mapped_column(String(120))
     answer: Mapped[str] = mapped_column(Text)
+
+
+class BrowsingEvent(db.Model):
+    """The browsing trail (only while the user has 个性化推荐 on): a product the user looked at (view) or
+    that a search of theirs found (search), by id and time, never the query text. Pruned after 90 days."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # view | search
+    at: Mapped[datetime] = mapped_column(index=True)

@@ -2,12 +2,13 @@
 from flask import abort, current_app, request
 from flask_login import current_user
 
-from app.catalog import bp, services
+from app.catalog import bp, services, trail
 from app.catalog.forms import CatalogFilterForm, QuoteForm
 from app.catalog.models import DOCUMENT_KINDS, Category
-from app.core.clock import today_local
+from app.core.clock import db_now, today_local
+from app.core.database import begin_write
 from app.core.htmx import render_page
-from app.extensions import limiter, shared_cache
+from app.extensions import db, limiter, shared_cache
 
 MAX_PAGE = 10_000  # far past any real catalog; keeps the SQL offset within a 64-bit integer
 DEFAULT_QUOTE = {"age": 30, "gender": "M", "social_security": "yes", "frequency": "annual"}
@@ -15,11 +16,17 @@ DEFAULT_QUOTE = {"age": 30, "gender": "M", "social_security": "yes", "frequency"
 
 @bp.get("/")
 def home():
-    """Home: categories with their product counts, featured products, the search box."""
+    """Home: categories with their product counts, featured products, offers, the search box."""
     def load():
-        return {"categories": services.category_counts(), "featured": services.featured_products()}
+        from app.vouchers.services import open_offers  # the home page shows the partners' offers too
+        return {"categories": services.category_counts(), "featured": services.featured_products(),
+                "offers": open_offers(today_local(), 4)}
 
-    return render_page("catalog/home.html", "content", cache_key="home", load=load)
+    personal, recommended = False, None
+    if current_user.is_authenticated:  # one person's block, outside the shared content
+        personal, recommended = trail.recommendations(current_user, db_now())
+    return render_page("catalog/home.html", "content", cache_key="home", load=load, personal=personal,
+                       recommended=recommended)
 
 
 @bp.get("/products")
@@ -36,6 +43,10 @@ def products():
         return {"pagination": pagination}
 
     if form.validate():
+        criteria = form.criteria()
+        if criteria.get("q") and page == 1:  # a search: remembered as the products it found first
+            _remember(lambda: [p.id for p in services.search_products(
+                **criteria, page=1, per_page=trail.SEARCH_RESULTS_KEPT).items], "search")
         return render_page("catalog/products.html", "results", form=form, load=load,
                            cache_key=(tuple(form.url_args().items()), page))
     return render_page("catalog/products.html", "results", 422, form=form, load=load)
@@ -71,7 +82,18 @@ def product(slug):
         defaults["age"] = product.age_min
     form = QuoteForm(formdata=None, data=defaults).for_product(product)
     quote = services.quote_premium(product, **form.quote_args(), today=today_local())
+    _remember(lambda: [product.id], "view")
     return _render_product(product, form, quote)
+
+
+def _remember(product_ids, kind):
+    """The browsing trail of a signed-in user with 个性化推荐 on (the check is first: for everyone else this
+    costs nothing, and nothing of theirs is written)."""
+    if current_user.is_authenticated and current_user.personalization_enabled:
+        ids = product_ids()
+        begin_write()
+        trail.record(current_user, ids, kind, db_now())
+        db.session.commit()
 
 
 @bp.post("/products/<slug:slug>/quote")

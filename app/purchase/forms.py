@@ -91,13 +91,13 @@ class CarQuoteForm(Form):
 # The application's steps. Field rules here; rules that need the product or other steps are in
 # app/purchase/applications.py.
 
-def _strip(value):
+def strip_text(value):
     return (value or "").strip()
 
 
 def _check_id_number(field):
     try:
-        field.data = ric.validate(_strip(field.data))
+        field.data = ric.validate(strip_text(field.data))
     except InvalidNumber as error:
         raise ValidationError("身份证号码无效，请检查后重新填写") from error
 
@@ -113,22 +113,14 @@ class PlanForm(Form):
         return self
 
 
-class ApplicantForm(Form):
-    name = StringField("投保人姓名", validators=[InputRequired("请填写投保人姓名")], filters=[_strip])
-    id_number = StringField("身份证号码", validators=[InputRequired("请填写身份证号码")])
-    mobile = StringField("手机号码", validators=[InputRequired("请填写手机号码")], filters=[_strip])
-    email = StringField("电子邮箱（选填）", validators=[Optional()], filters=[_strip])
-    province = StringField("省份", validators=[InputRequired("请填写省份")], filters=[_strip])
-    city = StringField("城市", validators=[InputRequired("请填写城市")], filters=[_strip])
-    district = StringField("区县", validators=[InputRequired("请填写区县")], filters=[_strip])
-    address = StringField("详细地址", validators=[InputRequired("请填写详细地址")], filters=[_strip])
-
-    def validate_name(self, field):
-        if not 2 <= len(field.data) <= 30:
-            raise ValidationError("请填写与身份证一致的姓名")
-
-    def validate_id_number(self, field):
-        _check_id_number(field)
+class ContactForm(Form):
+    """Mobile, email and address: checked the same wherever they are given (applications, /me)."""
+    mobile = StringField("手机号码", validators=[InputRequired("请填写手机号码")], filters=[strip_text])
+    email = StringField("电子邮箱（选填）", validators=[Optional()], filters=[strip_text])
+    province = StringField("省份", validators=[InputRequired("请填写省份")], filters=[strip_text])
+    city = StringField("城市", validators=[InputRequired("请填写城市")], filters=[strip_text])
+    district = StringField("区县", validators=[InputRequired("请填写区县")], filters=[strip_text])
+    address = StringField("详细地址", validators=[InputRequired("请填写详细地址")], filters=[strip_text])
 
     def validate_mobile(self, field):
         import phonenumbers
@@ -150,9 +142,21 @@ class ApplicantForm(Form):
             raise ValidationError("请填写到门牌号的详细地址")
 
 
+class ApplicantForm(ContactForm):
+    name = StringField("投保人姓名", validators=[InputRequired("请填写投保人姓名")], filters=[strip_text])
+    id_number = StringField("身份证号码", validators=[InputRequired("请填写身份证号码")])
+
+    def validate_name(self, field):
+        if not 2 <= len(field.data) <= 30:
+            raise ValidationError("请填写与身份证一致的姓名")
+
+    def validate_id_number(self, field):
+        _check_id_number(field)
+
+
 class InsuredForm(Form):
     relation = RadioField("被保险人是投保人的", default="self", validate_choice=False)
-    name = StringField("被保险人姓名", filters=[_strip])
+    name = StringField("被保险人姓名", filters=[strip_text])
     id_number = StringField("被保险人身份证号码")
     social_security = RadioField("有无社保", choices=choices([("yes", "有社保"), ("no", "无社保")]),
                                  default="yes", validate_choice=False)
@@ -174,9 +178,9 @@ class InsuredForm(Form):
 class BeneficiaryForm(Form):
     kind = RadioField("身故受益人", choices=choices([("statutory", "法定受益人"), ("named", "指定受益人")]),
                       default="statutory", validate_choice=False)
-    names = StringField("受益人姓名（多人用逗号分隔）", filters=[_strip])
-    relations = StringField("与被保险人关系（依次，如 配偶,子女）", filters=[_strip])
-    shares = StringField("受益比例%（依次，如 50,50）", filters=[_strip])
+    names = StringField("受益人姓名（多人用逗号分隔）", filters=[strip_text])
+    relations = StringField("与被保险人关系（依次，如 配偶,子女）", filters=[strip_text])
+    shares = StringField("受益比例%（依次，如 50,50）", filters=[strip_text])
 
     def people(self):
         """The named beneficiaries, or ValidationError on the field at fault."""

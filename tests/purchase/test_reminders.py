@@ -72,7 +72,7 @@ def test_switching_reminders_off_deletes_the_breakpoints(app, wechat, with_wecha
     response = with_wechat.client.post("/me/privacy/reminders", data={"enabled": "0", "csrf_token": token(page)})
     assert response.status_code == 302
     page = with_wechat.client.get("/me/privacy").get_data(as_text=True)
-    assert "已关闭投保提醒，并删除了 1 份未完成投保中保存的信息" in page and "已关闭" in page
+    assert "已关闭投保断点提醒，并删除了 1 份未完成投保中保存的信息" in page and "已关闭" in page
     with app.app_context():
         assert db.session.scalar(select(Application).where(Application.number == buyer.number)) is None
     Buyer(with_wechat.client).through(1)  # applying still works; it just is never reminded

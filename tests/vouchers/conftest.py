@@ -35,7 +35,7 @@ def make_offer(app):
             today = today_local()
             offer = Offer(**{"partner_id": partner_id, "kind": "carwash", "title": "测试洗车券", "service": "洗车一次",
                              "stock_total": 100, "stock_left": 100, "per_user_limit": 1, "starts_on": today,
-                             "ends_on": today + timedelta(days=30), "valid_days": 30, "settlement_fen": 2500,
+                             "ends_on": today + timedelta(days=30), "valid_days": 30, "settlement_fen": 2500, "position": 100,
                              **values})
             db.session.add(offer)
             db.session.commit()

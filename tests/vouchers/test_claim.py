@@ -198,3 +198,8 @@ def test_codes_have_a_check_character_that_catches_typos():
 def test_the_claim_needs_the_csrf_token(customer, make_offer):
     offer_id = make_offer()
     assert customer.client.post(f"/offers/{offer_id}/claim", data={"agreement": "y"}).status_code == 400
+
+
+def test_the_home_page_shows_offers(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "权益券" in page and "9.9元标准洗车" in page and "春节前洗车特惠" not in page  # not started yet

@@ -1,7 +1,8 @@
-"""Admin commands: `flask seed-demo`."""
+"""Admin commands: `flask seed-demo`, reminders, purges, orders, partners, promotions, the trail."""
 from datetime import timedelta
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.core.clock import db_now, today_local
@@ -103,9 +104,42 @@ def partners_add_staff(store_id, username, display_name, password):
     click.echo(f"Staff account {username} created.")
 
 
+@click.group("promotions", cls=AppGroup)
+def promotions():
+    """推广信息 (only to users who allow them)."""
+
+
+@promotions.command("send")
+@click.argument("title")
+@click.option("--url", default="/offers", help="A path on this site the message links to.")
+@click.option("--remark", default="", help="The message's closing line.")
+def promotions_send(title, url, remark):
+    """Send a promotional template message to every user who allows promotions."""
+    from app.account import promotions as promos
+    link = current_app.config["SITE_URL"].rstrip("/") + url
+    sent = promos.send(promos.notifier(), title=title, url=link, remark=remark)
+    click.echo(f"Promotions sent: {sent}.")
+
+
+@click.group("trail", cls=AppGroup)
+def trail():
+    """The browsing trail (个性化推荐)."""
+
+
+@trail.command("prune")
+def trail_prune():
+    """Delete the browsing trail older than 90 days (cron, daily)."""
+    from app.catalog import trail as browsing
+    removed = browsing.prune(db_now())
+    db.session.commit()
+    click.echo(f"Trail rows deleted: {removed}.")
+
+
 def init_app(app):
     app.cli.add_command(seed_demo)
     app.cli.add_command(reminders)
     app.cli.add_command(applications)
     app.cli.add_command(orders)
     app.cli.add_command(partners)
+    app.cli.add_command(promotions)
+    app.cli.add_command(trail)

@@ -43,6 +43,8 @@ class Config:
 
     # The template message that reminds of an unfinished application (断点续保).
     WECHAT_TEMPLATE_REMINDER = os.environ.get("WECHAT_TEMPLATE_REMINDER", "unfinished-application-reminder")
+    # 推广信息 (sent only to users who allow them).
+    WECHAT_TEMPLATE_PROMOTION = os.environ.get("WECHAT_TEMPLATE_PROMOTION", "promotion")
 
     # WeChat Pay API v3 (Native). Without WECHATPAY_MCHID, development pays through the built-in
     # simulator at /dev/wechatpay; production refuses to boot without it. Keys are PEM text or its

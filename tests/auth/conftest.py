@@ -58,12 +58,15 @@ class Desktop:
 
 
 class Phone:
-    def __init__(self, app):
+    """A phone that scans a code: a login's (/m/login/…) or, with ``pages``, another QR bridge's."""
+
+    def __init__(self, app, pages="/m/login"):
         self.client = app.test_client()
         self.csrf = ""
+        self.pages = pages
 
     def open(self, token):
-        return self.client.get(f"/m/login/{token}")
+        return self.client.get(f"{self.pages}/{token}")
 
     def authorize(self, token, user="zhang", action="allow", nickname=""):
         """Open the QR link, let WeChat (the fake) authorize, and come back through the callback."""
@@ -88,7 +91,7 @@ class Phone:
         return response, html
 
     def press(self, token, button):
-        response = self.client.post(f"/m/login/{token}/{button}", data={"csrf_token": self.csrf})
+        response = self.client.post(f"{self.pages}/{token}/{button}", data={"csrf_token": self.csrf})
         return response, response.get_data(as_text=True)
 
 

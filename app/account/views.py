@@ -24,7 +24,7 @@ from app.agreements import services as agreements
 from app.agreements.models import PRIVACY_SETTINGS
 from app.auth import qrlogin
 from app.auth.forms import ActionForm
-from app.auth.phone import forget_scanner, scanner_openid, start_wechat_oauth
+from app.auth.phone import PhoneRefusal, forget_scanner, scanned_code, scanner_openid, start_wechat_oauth
 from app.core.clock import db_now, format_local, today_local, utcnow
 from app.core.database import begin_write, writes
 from app.core.devices import channel_of, describe_browser
@@ -293,10 +293,10 @@ def delete_phone(token):
 
 
 def _delete_phone_action(token, action, done_message):
-    qr = qrlogin.find_by_token(token, purpose="delete_account")
-    openid = scanner_openid(qr) if qr is not None else None
-    if openid is None or not ActionForm().validate():
-        return _delete_phone_page("请重新扫码后再操作", 403)
+    try:
+        qr, openid = scanned_code(token, "delete_account", ActionForm())
+    except PhoneRefusal as refusal:
+        return _delete_phone_page(refusal.message, refusal.status)
     try:
         action(qr, openid, db_now())
     except qrlogin.QRLoginError as error:

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, logout_user
 from app.agreements import bp, gate, guardian, services
 from app.agreements.forms import AcceptForm, GuardianForm
 from app.auth import qrlogin
-from app.auth.phone import forget_scanner, scanner_openid, start_wechat_oauth
+from app.auth.phone import PhoneRefusal, forget_scanner, scanned_code, scanner_openid, start_wechat_oauth
 from app.auth.services import safe_next
 from app.core.clock import age_on, db_now, today_local, utcnow
 from app.core.database import begin_write, writes
@@ -176,12 +176,10 @@ def _guardian_form(qr, token, form, status=200):
 @writes
 def guardian_approve(token):
     form = GuardianForm()
-    qr = qrlogin.find_by_token(token, purpose="guardian")
-    if qr is None:
-        return _guardian_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
-    openid = scanner_openid(qr)
-    if openid is None or not form.validate():
-        return _guardian_page("请重新扫码后再操作", 403)
+    try:
+        qr, openid = scanned_code(token, "guardian", form)
+    except PhoneRefusal as refusal:
+        return _guardian_page(refusal.message, refusal.status)
     try:
         guardian.approve(qr, openid, name=form.name.data, id_number=form.id_number.data,
                          relationship=form.relationship.data, today=today_local(), now=db_now(),
@@ -205,10 +203,10 @@ def guardian_approve(token):
 @bp.post("/m/guardian/<token>/refuse")
 @writes
 def guardian_refuse(token):
-    qr = qrlogin.find_by_token(token, purpose="guardian")
-    openid = scanner_openid(qr) if qr is not None else None
-    if openid is None or not GuardianForm().validate():
-        return _guardian_page("请重新扫码后再操作", 403)
+    try:
+        qr, openid = scanned_code(token, "guardian", GuardianForm())
+    except PhoneRefusal as refusal:
+        return _guardian_page(refusal.message, refusal.status)
     try:
         qrlogin.cancel(qr, openid, db_now())
     except qrlogin.QRLoginError as error:

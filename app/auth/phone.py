@@ -1,6 +1,6 @@
-"""The phone's side of a QR bridge (login, or a guardian's approval): sending the phone through WeChat
-authorization for one code, and remembering who it proved to be. Web-layer helpers: they use the
-session, so views call them, services never do."""
+"""The phone's side of a QR bridge (login, a guardian's approval, confirming 注销): sending the phone
+through WeChat authorization for one code, remembering who it proved to be, and checking a phone's
+POST against both. Web-layer helpers: they use the session, so views call them, services never do."""
 import secrets
 
 from flask import current_app, redirect, session, url_for
@@ -30,3 +30,25 @@ def scanner_openid(qr):
     if scanner.get("qr") == qr.public_id and scanner.get("openid") == qr.scanner_openid:
         return scanner["openid"]
     return None
+
+
+class PhoneRefusal(Exception):
+    """A phone's POST that cannot go on: ``status`` and ``message`` are its answer."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def scanned_code(token, purpose, form):
+    """(qr, openid) for a phone pressing a button on a code: the code of this purpose, the WeChat user this
+    phone proved for it, a valid form (CSRF); PhoneRefusal otherwise."""
+    from app.auth import qrlogin
+    qr = qrlogin.find_by_token(token, purpose)
+    if qr is None:
+        raise PhoneRefusal(404, qrlogin.QRLoginError.MESSAGES["unknown"])
+    openid = scanner_openid(qr)
+    if openid is None or not form.validate():
+        raise PhoneRefusal(403, "请重新扫码后再操作")
+    return qr, openid

@@ -7,8 +7,10 @@ from flask_login import current_user, login_user, logout_user
 from app.auth import accounts, bp, qrlogin
 from app.auth.forms import ActionForm
 from app.auth.phone import (
+    PhoneRefusal,
     forget_scanner,
     remember_scanner,
+    scanned_code,
     scanner_openid,
     start_wechat_oauth,
 )
@@ -154,13 +156,10 @@ def wechat_callback():
 
 
 def _phone_action(token, action, done_message):
-    form = ActionForm()
-    qr = qrlogin.find_by_token(token)
-    if qr is None:
-        return _phone_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
-    openid = scanner_openid(qr)
-    if openid is None or not form.validate():
-        return _phone_page("请重新扫码后再操作", 403)
+    try:
+        qr, openid = scanned_code(token, "login", ActionForm())
+    except PhoneRefusal as refusal:
+        return _phone_page(refusal.message, refusal.status)
     try:
         action(qr, openid, db_now())
     except qrlogin.QRLoginError as error:

@@ -10,7 +10,7 @@ from app.catalog.services import listing_query
 from app.extensions import db
 
 TRAIL_DAYS = 90
-RECOMMENDED = 4
+RECOMMENDED = 3  # one row of product cards
 SEARCH_RESULTS_KEPT = 3
 
 

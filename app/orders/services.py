@@ -179,7 +179,11 @@ def record_payment(order_id, transaction):
     write transaction. True when this call did it; False when it was done already."""
     begin_write()
     order = db.session.get(Order, order_id)
-    check_transaction(order, transaction)
+    try:
+        check_transaction(order, transaction)
+    except PaymentMismatch:
+        db.session.rollback()
+        raise
     now = db_now()
     if not _moved(order, "pending", status="paid", paid_at=now, transaction_id=transaction.get("transaction_id")):
         db.session.rollback()

@@ -163,6 +163,17 @@ def test_my_data_has_everything_of_mine_and_nothing_of_anyone_else(app, customer
     code = claimed_code(customer.client, make_offer())
     customer.client.get("/products/anxin-million-medical")
     switch(customer.client, "promotions", False)
+    page = customer.client.get("/me").get_data(as_text=True)
+    customer.client.post("/me/contact", data={"csrf_token": token(page), "mobile": "13900139000", "email": "",
+                                              "province": "", "city": "", "district": "", "address": ""})
+    with app.app_context():
+        from app.core.clock import db_now
+        from app.purchase import car_quotes
+        user = db.session.get(User, customer.id)
+        car_quotes.save(user, {"plate": "粤B12345", "owner_name": "张伟"}, db_now())
+        db.session.add(LoginEvent(user_id=customer.id, at=db_now(), browser="Chrome 131", os="Windows 10",
+                                  ip="127.0.0.*"))
+        db.session.commit()
     other = member(nickname="别人的数据")
     accept(other.client, other.client.get("/agreements/accept?next=/").get_data(as_text=True), birth_date="1970-01-01")
     other_code = claimed_code(other.client, make_offer())
@@ -177,6 +188,10 @@ def test_my_data_has_everything_of_mine_and_nothing_of_anyone_else(app, customer
     assert [v["code"] for v in data["vouchers"]] == [code]
     assert data["browsing_trail"] and data["consents"] and data["privacy"]["promotions"] is False
     assert data["privacy_choices"][0]["setting"] == "promotions"
+    assert data["contact"]["mobile"] == "13900139000" and data["saved_car_quote"] == [
+        {"plate": "粤B12345", "owner_name": "张伟"}]
+    assert data["logins"] == [{"at": "2026-11-25 10:00:00", "browser": "Chrome 131", "os": "Windows 10",
+                               "ip": "127.0.0.*"}]
     text = response.get_data(as_text=True)
     assert other_code not in text and "别人的数据" not in text and "1970" not in text
 

@@ -31,11 +31,6 @@ def prune(now):
     return db.session.execute(delete(BrowsingEvent).where(BrowsingEvent.at < now - timedelta(days=TRAIL_DAYS))).rowcount
 
 
-def of_user(user_id):
-    return db.session.scalars(select(BrowsingEvent).where(BrowsingEvent.user_id == user_id)
-                              .order_by(BrowsingEvent.at.desc(), BrowsingEvent.id.desc())).all()
-
-
 def recommendations(user, now):
     """(personal?, products): 为你推荐 from the trail while 个性化推荐 is on (the best sellers of the user's
     two most-browsed categories, ones not seen yet first); otherwise, or before there is a trail, the

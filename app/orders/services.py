@@ -24,7 +24,7 @@ from stdnum.cn import ric
 
 from app.agreements import services as agreements
 from app.catalog.models import Product
-from app.core.clock import age_on, db_now, to_local, today_local
+from app.core.clock import db_now, to_local, today_local
 from app.core.database import begin_write
 from app.extensions import db
 from app.orders.models import Order, Policy
@@ -306,10 +306,6 @@ def issue_policy(order, now):
     db.session.execute(update(Product).where(Product.id == product.id).values(sales_count=Product.sales_count + 1))
     db.session.flush()
     return policy
-
-
-def insured_age(policy):
-    return age_on(ric.get_birth_date(policy.details["insured"]["id_number"]), policy.starts_on)
 
 
 # 退保 within the cooling-off period

@@ -139,10 +139,14 @@ def policy(number):
     policy = _policy_or_404(number)
     if policy.order.status == "refunding":
         orders.sync_refund(policy.order)
-    return render_template("orders/policy.html", policy=policy, order=policy.order,
-                           plan=orders.plan_of(policy), today=today_local(),
-                           can_surrender=orders.can_surrender(policy, today_local()),
-                           cooling_off_ends=orders.cooling_off_ends(policy), form=SurrenderForm())
+    return _render_policy(policy, SurrenderForm())
+
+
+def _render_policy(policy, form, status=200):
+    today = today_local()
+    return render_template("orders/policy.html", policy=policy, order=policy.order, plan=orders.plan_of(policy),
+                           today=today, can_surrender=orders.can_surrender(policy, today),
+                           cooling_off_ends=orders.cooling_off_ends(policy), form=form), status
 
 
 @bp.get("/policies/<number>.pdf")
@@ -162,9 +166,7 @@ def surrender(number):
     policy = _policy_or_404(number)
     form = SurrenderForm()
     if not form.validate():
-        return render_template("orders/policy.html", policy=policy, order=policy.order, plan=orders.plan_of(policy),
-                               today=today_local(), can_surrender=orders.can_surrender(policy, today_local()),
-                               cooling_off_ends=orders.cooling_off_ends(policy), form=form), 422
+        return _render_policy(policy, form, 422)
     try:
         orders.surrender(policy, db_now())
     except orders.OrderError as error:

@@ -57,6 +57,7 @@ def login_submit():
 
 
 @bp.post("/logout")
+@writes
 def logout():
     return staff_auth.sign_out(redirect(url_for("partner.login")), current_staff())
 

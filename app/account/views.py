@@ -24,9 +24,9 @@ from app.agreements import services as agreements
 from app.agreements.models import PRIVACY_SETTINGS
 from app.auth import qrlogin
 from app.auth.forms import ActionForm
-from app.auth.phone import PhoneRefusal, forget_scanner, scanned_code, scanner_openid, start_wechat_oauth
+from app.auth.phone import PhoneRefusal, forget_scanner, open_code, scanned_code
 from app.core.clock import db_now, format_local, today_local, utcnow
-from app.core.database import begin_write, writes
+from app.core.database import writes
 from app.core.devices import channel_of, describe_browser
 from app.core.htmx import render_page, wants_fragment
 from app.core.masking import mask_ip
@@ -250,22 +250,16 @@ def delete_status(public_id):
         return render_page("account/delete_confirm.html", "delete_status", qr=None, state="invalid")
     now = db_now()
     if qrlogin.needs_update(qr, now):
-        begin_write()
-        qr = qrlogin.find_for_browser(public_id, nonce, purpose="delete_account")
-        if qrlogin.status_of(qr, now) == "confirmed":
-            try:
-                qrlogin.consume(qr, now)
-            except qrlogin.QRLoginError:
-                db.session.refresh(qr)
-            else:
-                services.delete_account(current_user, now)
-                db.session.commit()
-                logout_user()
-                session.clear()
-                flash("你的账户已注销。依法保留的保单与授权记录仅用于履行合同和备查。", "info")
-                if wants_fragment():
-                    return "", 200, {"HX-Redirect": url_for("catalog.home")}
-                return redirect(url_for("catalog.home"))
+        qr, spent = qrlogin.settle(public_id, nonce, purpose="delete_account", now=now)
+        if spent:
+            services.delete_account(current_user, now)
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash("你的账户已注销。依法保留的保单与授权记录仅用于履行合同和备查。", "info")
+            if wants_fragment():
+                return "", 200, {"HX-Redirect": url_for("catalog.home")}
+            return redirect(url_for("catalog.home"))
         db.session.commit()
     return render_page("account/delete_confirm.html", "delete_status", qr=qr, state=qr.status)
 
@@ -280,16 +274,11 @@ def _delete_phone_page(message=None, status=200, **context):
 @writes
 def delete_phone(token):
     """What the phone opens from the code: WeChat authorization, then 确认注销 or 取消."""
-    qr = qrlogin.find_by_token(token, purpose="delete_account")
-    if qr is None:
-        return _delete_phone_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
-    status = qrlogin.status_of(qr, db_now())
-    db.session.commit()
-    if status not in ("pending", "scanned"):
-        return _delete_phone_page(qrlogin.QRLoginError.MESSAGES.get(status, qrlogin.QRLoginError.MESSAGES["unknown"]))
-    if scanner_openid(qr) is None:
-        return start_wechat_oauth(token, "delete_account", url_for("account.delete_phone", token=token))
-    return _delete_phone_page(qr=qr, token=token, form=ActionForm())
+    try:
+        qr, authorize = open_code(token, "delete_account", url_for("account.delete_phone", token=token), db_now())
+    except PhoneRefusal as refusal:
+        return _delete_phone_page(refusal.message, refusal.status)
+    return authorize or _delete_phone_page(qr=qr, token=token, form=ActionForm())
 
 
 def _delete_phone_action(token, action, done_message):

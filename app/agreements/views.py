@@ -17,10 +17,10 @@ from flask_login import current_user, login_required, logout_user
 from app.agreements import bp, gate, guardian, services
 from app.agreements.forms import AcceptForm, GuardianForm
 from app.auth import qrlogin
-from app.auth.phone import PhoneRefusal, forget_scanner, scanned_code, scanner_openid, start_wechat_oauth
+from app.auth.phone import PhoneRefusal, forget_scanner, open_code, scanned_code
 from app.auth.services import safe_next
 from app.core.clock import age_on, db_now, today_local, utcnow
-from app.core.database import begin_write, writes
+from app.core.database import writes
 from app.core.devices import channel_of, describe_browser
 from app.core.htmx import render_page, wants_fragment
 from app.core.qr import qr_data_uri
@@ -129,19 +129,12 @@ def guardian_status(public_id):
         return render_page("agreements/guardian.html", "guardian_status", qr=None, state="invalid")
     now = db_now()
     if qrlogin.needs_update(qr, now):
-        begin_write()
-        qr = qrlogin.find_for_browser(public_id, nonce, purpose="guardian")
-        if qrlogin.status_of(qr, now) == "confirmed":
-            try:
-                qrlogin.consume(qr, now)
-            except qrlogin.QRLoginError:
-                db.session.refresh(qr)
-            else:
-                db.session.commit()
-                session[gate.SESSION_KEY] = list(gate.in_force_ids(today_local()))
-                _, _, original = guardian.request_details(qr)
-                return _continue(gate.parse_original(json.dumps(original)))
+        qr, spent = qrlogin.settle(public_id, nonce, purpose="guardian", now=now)
         db.session.commit()
+        if spent:
+            session[gate.SESSION_KEY] = list(gate.in_force_ids(today_local()))
+            _, _, original = guardian.request_details(qr)
+            return _continue(gate.parse_original(json.dumps(original)))
     return render_page("agreements/guardian.html", "guardian_status", qr=qr, state=qr.status)
 
 
@@ -155,16 +148,11 @@ def _guardian_page(message=None, status=200, **context):
 @writes
 def guardian_phone(token):
     """What the guardian's phone opens from the minor's code: WeChat authorization, then the form."""
-    qr = qrlogin.find_by_token(token, purpose="guardian")
-    if qr is None:
-        return _guardian_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
-    status = qrlogin.status_of(qr, db_now())
-    db.session.commit()
-    if status not in ("pending", "scanned"):
-        return _guardian_page(qrlogin.QRLoginError.MESSAGES.get(status, qrlogin.QRLoginError.MESSAGES["unknown"]))
-    if scanner_openid(qr) is None:
-        return start_wechat_oauth(token, "guardian", url_for("agreements.guardian_phone", token=token))
-    return _guardian_form(qr, token, GuardianForm())
+    try:
+        qr, authorize = open_code(token, "guardian", url_for("agreements.guardian_phone", token=token), db_now())
+    except PhoneRefusal as refusal:
+        return _guardian_page(refusal.message, refusal.status)
+    return authorize or _guardian_form(qr, token, GuardianForm())
 
 
 def _guardian_form(qr, token, form, status=200):

@@ -52,3 +52,21 @@ def scanned_code(token, purpose, form):
     if openid is None or not form.validate():
         raise PhoneRefusal(403, "请重新扫码后再操作")
     return qr, openid
+
+
+def open_code(token, purpose, return_url, now):
+    """The phone opening a code: its QRLogin once WeChat has told us who this phone is; before that, the
+    redirect to WeChat's authorization (returned as the second item); PhoneRefusal for a code that is
+    unknown or no longer open."""
+    from app.auth import qrlogin
+    from app.extensions import db
+    qr = qrlogin.find_by_token(token, purpose)
+    if qr is None:
+        raise PhoneRefusal(404, qrlogin.QRLoginError.MESSAGES["unknown"])
+    status = qrlogin.status_of(qr, now)
+    db.session.commit()
+    if status not in ("pending", "scanned"):
+        raise PhoneRefusal(200, qrlogin.QRLoginError.MESSAGES.get(status, qrlogin.QRLoginError.MESSAGES["unknown"]))
+    if scanner_openid(qr) is None:
+        return None, start_wechat_oauth(token, purpose, return_url)
+    return qr, None

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from app.auth import accounts
 from app.auth.models import QRLogin
 from app.auth.wechat import WeChatProfile
-from app.core.database import read_once
+from app.core.database import begin_write, read_once
 from app.extensions import db
 
 OPEN_STATES = ("pending", "scanned", "confirmed")
@@ -168,6 +168,22 @@ def consume(qr, now):
     _transition(qr, ("confirmed",), "consumed", now, finished_at=now)
     db.session.refresh(qr)
     return qr.user
+
+
+def settle(public_id, nonce, *, purpose, now):
+    """For a desktop poll whose code needs a write (see needs_update): in a write transaction, a
+    confirmed code is spent (the caller then acts and commits) and an expired one is marked so.
+    Returns (qr, spent): spent is False when another request of this browser got there first."""
+    begin_write()
+    qr = find_for_browser(public_id, nonce, purpose=purpose)
+    if status_of(qr, now) == "confirmed":
+        try:
+            consume(qr, now)
+        except QRLoginError:
+            db.session.refresh(qr)
+        else:
+            return qr, True
+    return qr, False
 
 
 def _require_scanner(qr, openid):

@@ -9,22 +9,19 @@ from app.auth.forms import ActionForm
 from app.auth.phone import (
     PhoneRefusal,
     forget_scanner,
+    open_code,
     remember_scanner,
     scanned_code,
-    scanner_openid,
-    start_wechat_oauth,
 )
 from app.auth.services import safe_next, wechat_oauth
 from app.auth.wechat import WeChatError
 from app.core.clock import db_now
-from app.core.database import begin_write, writes
+from app.core.database import writes
 from app.core.devices import describe_browser
 from app.core.htmx import render_page, wants_fragment
 from app.core.masking import mask_ip
 from app.core.qr import qr_data_uri
 from app.extensions import db, limiter
-
-OPEN = ("pending", "scanned")
 
 
 def _nonce_cookie(public_id):
@@ -74,23 +71,18 @@ def qr_status(public_id):
     now = db_now()
     if qrlogin.needs_update(qr, now):
         # Rare: the login was confirmed (spend it) or ran out of time. Most polls only read.
-        begin_write()
-        qr = qrlogin.find_for_browser(public_id, nonce)
-        if qrlogin.status_of(qr, now) == "confirmed":
-            try:
-                user = qrlogin.consume(qr, now)
-            except qrlogin.QRLoginError:
-                db.session.refresh(qr)  # another request of this browser got there first
-            else:
-                accounts.record_login(user, qr, now)
-                session.clear()  # a new session (and cookie) for the logged-in user
-                login_user(user)
-                db.session.commit()
-                response = redirect(qr.next_url)
-                if wants_fragment():
-                    response = current_app.make_response(("", 200, {"HX-Redirect": qr.next_url}))
-                response.delete_cookie(_nonce_cookie(public_id), path="/login")
-                return response
+        qr, spent = qrlogin.settle(public_id, nonce, purpose="login", now=now)
+        if spent:
+            user = qr.user
+            accounts.record_login(user, qr, now)
+            session.clear()  # a new session (and cookie) for the logged-in user
+            login_user(user)
+            db.session.commit()
+            response = redirect(qr.next_url)
+            if wants_fragment():
+                response = current_app.make_response(("", 200, {"HX-Redirect": qr.next_url}))
+            response.delete_cookie(_nonce_cookie(public_id), path="/login")
+            return response
         db.session.commit()
     status = qr.status
     if wants_fragment():
@@ -108,16 +100,11 @@ def _phone_page(message=None, status=200, **context):
 @writes
 def phone(token):
     """What the phone opens from the QR code: WeChat authorization first, then 确认登录 / 取消."""
-    qr = qrlogin.find_by_token(token)
-    if qr is None:
-        return _phone_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)
-    status = qrlogin.status_of(qr, db_now())
-    db.session.commit()
-    if status not in OPEN:
-        return _phone_page(qrlogin.QRLoginError.MESSAGES.get(status, qrlogin.QRLoginError.MESSAGES["unknown"]))
-    if scanner_openid(qr) is None:
-        return start_wechat_oauth(token, "login", url_for("auth.phone", token=token))
-    return _phone_page(qr=qr, form=ActionForm(), token=token)
+    try:
+        qr, authorize = open_code(token, "login", url_for("auth.phone", token=token), db_now())
+    except PhoneRefusal as refusal:
+        return _phone_page(refusal.message, refusal.status)
+    return authorize or _phone_page(qr=qr, form=ActionForm(), token=token)
 
 
 @bp.get("/auth/wechat/callback")

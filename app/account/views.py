@@ -24,7 +24,7 @@ from app.agreements import services as agreements
 from app.agreements.models import PRIVACY_SETTINGS
 from app.auth import qrlogin
 from app.auth.forms import ActionForm
-from app.auth.phone import PhoneRefusal, forget_scanner, open_code, scanned_code
+from app.auth.phone import PhoneRefusal, open_code, press
 from app.core.clock import db_now, format_local, today_local, utcnow
 from app.core.database import writes
 from app.core.devices import channel_of, describe_browser
@@ -281,27 +281,14 @@ def delete_phone(token):
     return authorize or _delete_phone_page(qr=qr, token=token, form=ActionForm())
 
 
-def _delete_phone_action(token, action, done_message):
-    try:
-        qr, openid = scanned_code(token, "delete_account", ActionForm())
-    except PhoneRefusal as refusal:
-        return _delete_phone_page(refusal.message, refusal.status)
-    try:
-        action(qr, openid, db_now())
-    except qrlogin.QRLoginError as error:
-        return _delete_phone_page(error.message, 409)
-    db.session.commit()
-    forget_scanner()
-    return _delete_phone_page(done_message, done=True)
-
-
 @bp.post("/m/delete/<token>/confirm")
 @writes
 def delete_phone_confirm(token):
-    return _delete_phone_action(token, qrlogin.confirm_requester, "已确认注销，请回到电脑上查看")
+    return press(token, "delete_account", qrlogin.confirm_requester, _delete_phone_page, "已确认注销，请回到电脑上查看",
+                 db_now())
 
 
 @bp.post("/m/delete/<token>/cancel")
 @writes
 def delete_phone_cancel(token):
-    return _delete_phone_action(token, qrlogin.cancel, "已取消注销，你的账户不受影响")
+    return press(token, "delete_account", qrlogin.cancel, _delete_phone_page, "已取消注销，你的账户不受影响", db_now())

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, logout_user
 from app.agreements import bp, gate, guardian, services
 from app.agreements.forms import AcceptForm, GuardianForm
 from app.auth import qrlogin
-from app.auth.phone import PhoneRefusal, forget_scanner, open_code, scanned_code
+from app.auth.phone import PhoneRefusal, forget_scanner, open_code, press, scanned_code
 from app.auth.services import safe_next
 from app.core.clock import age_on, db_now, today_local, utcnow
 from app.core.database import writes
@@ -191,17 +191,7 @@ def guardian_approve(token):
 @bp.post("/m/guardian/<token>/refuse")
 @writes
 def guardian_refuse(token):
-    try:
-        qr, openid = scanned_code(token, "guardian", GuardianForm())
-    except PhoneRefusal as refusal:
-        return _guardian_page(refusal.message, refusal.status)
-    try:
-        qrlogin.cancel(qr, openid, db_now())
-    except qrlogin.QRLoginError as error:
-        return _guardian_page(error.message, 409)
-    db.session.commit()
-    forget_scanner()
-    return _guardian_page("你已拒绝本次请求", done=True)
+    return press(token, "guardian", qrlogin.cancel, _guardian_page, "你已拒绝本次请求", db_now())
 
 
 def _continue(original):

@@ -70,3 +70,24 @@ def open_code(token, purpose, return_url, now):
     if scanner_openid(qr) is None:
         return None, start_wechat_oauth(token, purpose, return_url)
     return qr, None
+
+
+def press(token, purpose, action, page, done_message, now):
+    """A phone's button on a code (确认 / 取消): checked by scanned_code, ``action(qr, openid, now)``, then
+    ``page(message, status, done=…)`` saying how it went. A refusal is committed too: it may have been
+    recorded (a banned account cancels its login)."""
+    from app.auth import qrlogin
+    from app.auth.forms import ActionForm
+    from app.extensions import db
+    try:
+        qr, openid = scanned_code(token, purpose, ActionForm())
+    except PhoneRefusal as refusal:
+        return page(refusal.message, refusal.status)
+    try:
+        action(qr, openid, now)
+    except qrlogin.QRLoginError as error:
+        db.session.commit()
+        return page(error.message, 409)
+    db.session.commit()
+    forget_scanner()
+    return page(done_message, done=True)

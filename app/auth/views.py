@@ -8,10 +8,9 @@ from app.auth import accounts, bp, qrlogin
 from app.auth.forms import ActionForm
 from app.auth.phone import (
     PhoneRefusal,
-    forget_scanner,
     open_code,
+    press,
     remember_scanner,
-    scanned_code,
 )
 from app.auth.services import safe_next, wechat_oauth
 from app.auth.wechat import WeChatError
@@ -142,31 +141,16 @@ def wechat_callback():
     return redirect(retry_url)
 
 
-def _phone_action(token, action, done_message):
-    try:
-        qr, openid = scanned_code(token, "login", ActionForm())
-    except PhoneRefusal as refusal:
-        return _phone_page(refusal.message, refusal.status)
-    try:
-        action(qr, openid, db_now())
-    except qrlogin.QRLoginError as error:
-        db.session.commit()  # a refusal may have been recorded (a banned account cancels the login)
-        return _phone_page(error.message, 409)
-    db.session.commit()
-    forget_scanner()
-    return _phone_page(done_message, done=True)
-
-
 @bp.post("/m/login/<token>/confirm")
 @writes
 def phone_confirm(token):
-    return _phone_action(token, qrlogin.confirm, "已确认登录，请回到电脑上继续操作")
+    return press(token, "login", qrlogin.confirm, _phone_page, "已确认登录，请回到电脑上继续操作", db_now())
 
 
 @bp.post("/m/login/<token>/cancel")
 @writes
 def phone_cancel(token):
-    return _phone_action(token, qrlogin.cancel, "已取消本次登录")
+    return press(token, "login", qrlogin.cancel, _phone_page, "已取消本次登录", db_now())
 
 
 @bp.post("/logout")

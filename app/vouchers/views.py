@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.agreements import services as agreements
 from app.agreements.gate import consent_required
-from app.core.clock import db_now, today_local
+from app.core.clock import age_on, db_now, today_local
 from app.core.database import writes
 from app.core.devices import channel_of
 from app.core.htmx import render_page
@@ -49,16 +49,25 @@ def _partner_pending(offer, today):
     return next((p for p in pending if p.agreement.scope == "partner"), None)
 
 
+def _minor_problem(pending, today):
+    """A minor cannot accept a partner's agreement alone (our own agreements took a guardian's approval)."""
+    birth_date = current_user.birth_date
+    if pending is not None and birth_date is not None and age_on(birth_date, today) < agreements.ADULT_AGE:
+        return f"未满18周岁，需由监护人同意《{pending.agreement.title}》，暂不能在线领取本券"
+    return None
+
+
 def _render_offer(offer, form=None, status=200, error=None):
     today = today_local()
     signed_in = current_user.is_authenticated
     pending = _partner_pending(offer, today) if signed_in else None
+    problem = (_minor_problem(pending, today) or vouchers.claim_problem(current_user, offer, today)) if signed_in else None
     form = form or ClaimForm(data={"submission": agreements.new_submission_key(),
                                    "agreement_version": pending.version.id if pending else ""})
     return render_template(
         "vouchers/offer.html", offer=offer, stores=vouchers.stores_of(offer.partner_id), form=form, error=error,
         partner_agreement=agreements.get_agreement(offer.partner.agreement_kind), pending=pending,
-        problem=vouchers.claim_problem(current_user, offer, today) if signed_in else None,
+        problem=problem,
         required_category=vouchers.category_name(offer.required_category) if offer.required_category else None,
         claimed=vouchers.claimed_count(current_user, offer) if signed_in else 0, kinds=KINDS), status
 
@@ -82,6 +91,8 @@ def claim(offer_id):
         return _render_offer(offer, form, 422)
     pending = _partner_pending(offer, today)
     try:
+        if _minor_problem(pending, today):
+            raise vouchers.VoucherError(_minor_problem(pending, today))
         if pending is not None:
             if not form.agreement.data:
                 form.agreement.errors.append(f"请阅读并同意《{pending.agreement.title}》")

@@ -122,15 +122,15 @@ def claimed_count(user, offer):
         Voucher.offer_id == offer.id, Voucher.user_id == user.id))
 
 
-def claim_problem(user, offer, today):
-    """Why this user cannot claim this offer now, or None."""
+def claim_problem(user, offer, today, claimed):
+    """Why this user, who holds ``claimed`` vouchers of this offer, cannot claim it now, or None."""
     if today < offer.starts_on:
         return f"{offer.starts_on:%Y-%m-%d} 开始领取"
     if today > offer.ends_on:
         return "活动已结束"
     if offer.required_category and not holds_policy(user, offer.required_category):
         return f"本券为{category_name(offer.required_category)}保单持有人专享，投保后即可领取"
-    if claimed_count(user, offer) >= offer.per_user_limit:
+    if claimed >= offer.per_user_limit:
         return f"每人限领{offer.per_user_limit}张，你已领过"
     if offer.stock_left <= 0:
         return "已领完"
@@ -140,7 +140,8 @@ def claim_problem(user, offer, today):
 def claim(user, offer, today, now):
     """A voucher for the user, or VoucherError. Flushes; a twin request that raced it to the same
     (offer, user, seq) fails on the unique constraint (IntegrityError) and gets nothing."""
-    problem = claim_problem(user, offer, today)
+    claimed = claimed_count(user, offer)
+    problem = claim_problem(user, offer, today, claimed)
     if problem:
         raise VoucherError(problem)
     taken = db.session.execute(update(Offer).where(Offer.id == offer.id, Offer.stock_left > 0)
@@ -149,7 +150,7 @@ def claim(user, offer, today, now):
     if not taken:
         raise VoucherError("已领完")
     code = new_code()
-    voucher = Voucher(offer_id=offer.id, user_id=user.id, seq=claimed_count(user, offer) + 1, code=code,
+    voucher = Voucher(offer_id=offer.id, user_id=user.id, seq=claimed + 1, code=code,
                       code_hash=keyed_hash(code), status="unused", claimed_at=now,
                       expires_at=expiry(now, offer.valid_days))
     db.session.add(voucher)

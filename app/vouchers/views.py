@@ -61,7 +61,9 @@ def _render_offer(offer, form=None, status=200, error=None):
     today = today_local()
     signed_in = current_user.is_authenticated
     pending = _partner_pending(offer, today) if signed_in else None
-    problem = (_minor_problem(pending, today) or vouchers.claim_problem(current_user, offer, today)) if signed_in else None
+    claimed = vouchers.claimed_count(current_user, offer) if signed_in else 0
+    problem = (_minor_problem(pending, today) or vouchers.claim_problem(current_user, offer, today, claimed)
+               if signed_in else None)
     form = form or ClaimForm(data={"submission": agreements.new_submission_key(),
                                    "agreement_version": pending.version.id if pending else ""})
     return render_template(
@@ -69,7 +71,7 @@ def _render_offer(offer, form=None, status=200, error=None):
         partner_agreement=agreements.get_agreement(offer.partner.agreement_kind), pending=pending,
         problem=problem,
         required_category=vouchers.category_name(offer.required_category) if offer.required_category else None,
-        claimed=vouchers.claimed_count(current_user, offer) if signed_in else 0, kinds=KINDS), status
+        claimed=claimed, kinds=KINDS), status
 
 
 @bp.get("/offers/<int:offer_id>")
@@ -91,8 +93,9 @@ def claim(offer_id):
         return _render_offer(offer, form, 422)
     pending = _partner_pending(offer, today)
     try:
-        if _minor_problem(pending, today):
-            raise vouchers.VoucherError(_minor_problem(pending, today))
+        minor = _minor_problem(pending, today)
+        if minor:
+            raise vouchers.VoucherError(minor)
         if pending is not None:
             if not form.agreement.data:
                 form.agreement.errors.append(f"请阅读并同意《{pending.agreement.title}》")

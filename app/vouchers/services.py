@@ -189,7 +189,8 @@ def lookup(staff, text, now):
     if voucher is None:
         raise VoucherError("券码不存在，请核对后重新输入", "code")
     if voucher.offer.partner_id != staff.store.partner_id:
-        raise VoucherError(f"该券不是本商户的券（{voucher.offer.partner.name}），不能在本店核销", "code")
+        # Whose voucher it is stays with its holder (it tells what they bought and where they go).
+        raise VoucherError("该券不能在本店核销，请让顾客在券详情中查看适用门店", "code")
     return voucher
 
 

@@ -90,7 +90,7 @@ def test_the_messages_for_codes_that_cannot_be_redeemed_here(app, customer, staf
     staff = staff_of()
     dental = claimed_code(customer.client, make_offer("weixiao", kind="dental"))
     page = staff.client.get(f"/partner/redeem?code={dental}")
-    assert page.status_code == 422 and "该券不是本商户的券（微笑齿科），不能在本店核销" in page.get_data(as_text=True)
+    assert page.status_code == 422 and "该券不能在本店核销" in page.get_data(as_text=True)
     assert "确认核销" not in page.get_data(as_text=True)
     typo = dental[:3] + ("2" if dental[3] != "2" else "3") + dental[4:]
     assert "券码校验不通过" in staff.client.get(f"/partner/redeem?code={typo}").get_data(as_text=True)
@@ -104,6 +104,36 @@ def test_the_messages_for_codes_that_cannot_be_redeemed_here(app, customer, staf
     refused = redeem(staff, expiring)
     assert refused.status_code == 409 and "该券已过期" in refused.get_data(as_text=True)
     assert staff.client.get("/partner/redeem?code=%00%FF<script>").status_code == 422
+
+
+def test_another_merchants_staff_are_not_told_whose_voucher_it_is(customer, staff_of, make_offer):
+    dental = claimed_code(customer.client, make_offer("weixiao", kind="dental", title="测试洁牙券"))
+    staff = staff_of()  # 洁驰洗车
+    for answer in (staff.client.get(f"/partner/redeem?code={dental}"),
+                   staff.client.get(f"/partner/redeem?code={dental}", headers=HX), redeem(staff, dental)):
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 422 and "该券不能在本店核销" in html
+        assert "微笑齿科" not in html and "测试洁牙券" not in html and "确认核销" not in html
+
+
+def test_a_second_till_that_opened_the_code_first_learns_when_and_where_it_was_used(customer, staff_of,
+                                                                                      make_offer):
+    code = claimed_code(customer.client, make_offer())
+    first, second = staff_of(), staff_of("洁驰洗车·上海徐汇店")
+    pages = [till.client.get(f"/partner/redeem?code={code}").get_data(as_text=True) for till in (first, second)]
+    assert all("未使用" in page and "确认核销" in page for page in pages)  # both tills show it unused
+    assert "核销成功" in first.client.post(f"/partner/redeem/{code}", data={"csrf_token": token(pages[0])},
+                                          headers=HX).get_data(as_text=True)
+    used = "已于 2026-11-25 10:00 在 洁驰洗车·北京朝阳店 核销"
+    late = second.client.post(f"/partner/redeem/{code}", data={"csrf_token": token(pages[1])}, headers=HX)
+    html = late.get_data(as_text=True)
+    assert late.status_code == 409 and html.lstrip().startswith('<div id="lookup"')  # the block htmx swaps
+    assert html.count(used) == 1 and 'role="alert"' in html
+    assert 'data-testid="lookup-status">已使用<' in html and "未使用" not in html and "确认核销" not in html
+    plain = second.client.post(f"/partner/redeem/{code}", data={"csrf_token": token(pages[1])})  # no JavaScript
+    html = plain.get_data(as_text=True)
+    assert plain.status_code == 409 and "<html" in html and html.count(used) == 1
+    assert 'data-testid="lookup-status">已使用<' in html and "确认核销" not in html
 
 
 def test_lookups_are_rate_limited_per_staff_account(app, staff_of, monkeypatch):

@@ -157,11 +157,14 @@ def delete_account(user, now):
     end_all_sessions(user)
 
 
-def counts(user):
-    """How many of each the /me links lead to."""
+def counts(user, now):
+    """How many of each the /me links lead to: what each list holds (vouchers: all of them, as
+    /me/vouchers lists them, and how many of those can still be used at ``now``)."""
     def count(model, *where):
         return db.session.scalar(select(func.count()).select_from(model).where(*where))
     return {"policies": count(Policy, Policy.user_id == user.id),
             "applications": count(Application, Application.user_id == user.id, Application.status == "draft"),
-            "vouchers": count(Voucher, Voucher.user_id == user.id, Voucher.status == "unused"),
+            "vouchers": count(Voucher, Voucher.user_id == user.id),
+            "vouchers_usable": count(Voucher, Voucher.user_id == user.id, Voucher.status == "unused",
+                                     Voucher.expires_at > now),
             "consents": count(Consent, Consent.user_id == user.id)}

@@ -51,6 +51,27 @@ def test_me_shows_the_profile_the_locked_identity_and_links_with_counts(app, cus
         assert link in page, link
 
 
+def test_my_vouchers_count_is_what_the_list_holds_and_says_how_many_can_be_used(app, customer, make_offer, clock):
+    twice = make_offer(per_user_limit=2)
+    codes = [claimed_code(customer.client, twice) for _ in range(2)] + [
+        claimed_code(customer.client, make_offer(valid_days=3))]
+    assert "我的券 <small>3</small>" in customer.client.get("/me").get_data(as_text=True)  # all usable
+    with app.app_context():  # one of them used at a store
+        from app.core.clock import db_now
+        from app.core.pii import keyed_hash
+        from app.vouchers.models import Store
+        voucher = db.session.scalar(select(Voucher).where(Voucher.code_hash == keyed_hash(codes[0])))
+        voucher.status, voucher.redeemed_at = "used", db_now()
+        voucher.redeemed_store_id = db.session.scalar(select(Store.id).limit(1))
+        db.session.commit()
+    assert "我的券 <small>3（2 张可用）</small>" in customer.client.get("/me").get_data(as_text=True)
+    clock.advance(days=4)  # the third one has expired
+    assert "我的券 <small>3（1 张可用）</small>" in customer.client.get("/me").get_data(as_text=True)
+    mine = customer.client.get("/me/vouchers").get_data(as_text=True)
+    assert mine.count('<li class="voucher-') == 3
+    assert (mine.count("voucher-unused"), mine.count("voucher-used"), mine.count("voucher-expired")) == (1, 1, 1)
+
+
 def test_contact_data_is_checked_like_the_purchase_forms_and_kept_encrypted(app, customer):
     page = customer.client.get("/me").get_data(as_text=True)
     bad = customer.client.post("/me/contact", data={"csrf_token": token(page), "mobile": "12345", "email": "x@",

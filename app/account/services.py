@@ -74,8 +74,9 @@ def _time(value):
     return format_local(value, "%Y-%m-%d %H:%M:%S") if value else None
 
 
-def export(user):
-    """Everything we hold about the user, personal information decrypted: for its owner only."""
+def export(user, today):
+    """Everything we hold about the user, personal information decrypted: for its owner only. A policy's
+    status is the one its page shows on ``today``: a code and the same words."""
     def rows(model, *where, order=None):
         return db.session.scalars(select(model).where(*where).order_by(order if order is not None else model.id)).all()
 
@@ -106,7 +107,8 @@ def export(user):
                     "created_at": _time(o.created_at), "paid_at": _time(o.paid_at),
                     "transaction_id": o.transaction_id}
                    for o in rows(Order, Order.user_id == user.id)],
-        "policies": [{"number": p.number, "product": p.product.name, "plan": p.plan_code, "status": p.status,
+        "policies": [{"number": p.number, "product": p.product.name, "plan": p.plan_code,
+                      "status": p.state_on(today), "status_text": p.state_text_on(today),
                       "starts_on": p.starts_on.isoformat(), "ends_on": p.ends_on.isoformat(),
                       "premium_fen": p.premium_fen, "details": p.details, "terms": p.versions}
                      for p in rows(Policy, Policy.user_id == user.id)],

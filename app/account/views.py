@@ -204,7 +204,7 @@ def _render_data(form, status=200):
 @login_required
 def data_export():
     """Everything we hold about the user, personal information decrypted: for its owner only."""
-    body = json.dumps(services.export(current_user), ensure_ascii=False, indent=2)
+    body = json.dumps(services.export(current_user, today_local()), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": 'attachment; filename="wesure-my-data.json"'})
 

@@ -3,6 +3,8 @@ Debian (fonts-wqy-microhei, installed by `make system-deps`)."""
 from flask import render_template
 from weasyprint import HTML
 
+from app.core.clock import to_local
+
 
 def _no_fetching(url, *args, **kwargs):
     """The document is self-contained: nothing is fetched while rendering it."""
@@ -10,5 +12,6 @@ def _no_fetching(url, *args, **kwargs):
 
 
 def render_pdf(policy, *, plan, generated_at) -> bytes:
-    html = render_template("orders/policy_pdf.html", policy=policy, plan=plan, generated_at=generated_at)
+    html = render_template("orders/policy_pdf.html", policy=policy, plan=plan, generated_at=generated_at,
+                           today=to_local(generated_at).date())  # the status is the one on that day
     return HTML(string=html, url_fetcher=_no_fetching).write_pdf()

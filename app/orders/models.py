@@ -47,6 +47,12 @@ class Order(db.Model):
         return ORDER_STATUSES[self.status]
 
 
+# What a policy is on a given day, in one wording for the page, the PDF, /me/policies and my data. The
+# stored status only knows active and surrendered; the rest follows from the order and the dates.
+POLICY_STATES = {"pending_start": "待生效", "in_force": "保障中", "expired": "已到期",
+                 "refunding": "退保处理中", "surrendered": "已退保"}
+
+
 class Policy(db.Model):
     """The e-policy. What the insured and beneficiaries are is copied from the application (encrypted)
     when it is issued, together with the agreement and clause versions in force then."""
@@ -68,6 +74,19 @@ class Policy(db.Model):
 
     order: Mapped[Order] = relationship(lazy="joined")
     product: Mapped["Product"] = relationship(lazy="joined")  # noqa: F821
+
+    def state_on(self, today: date) -> str:
+        """A key of POLICY_STATES: coverage runs from 00:00 of starts_on to 24:00 of ends_on (local days)."""
+        if self.status == "surrendered":
+            return "surrendered"
+        if self.order.status == "refunding":
+            return "refunding"
+        if today < self.starts_on:
+            return "pending_start"
+        return "expired" if today > self.ends_on else "in_force"
+
+    def state_text_on(self, today: date) -> str:
+        return POLICY_STATES[self.state_on(today)]
 
     @property
     def details(self) -> dict:

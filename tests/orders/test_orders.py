@@ -272,3 +272,26 @@ def test_state_changes_need_the_csrf_token(customer, pay):
     assert customer.client.post(f"/orders/{number}/check").status_code == 400
     policy_number = paid_policy(customer.client, pay, number)
     assert customer.client.post(f"/policies/{policy_number}/surrender", data={"confirmed": "y"}).status_code == 400
+
+
+def pdf_text(client, policy_number):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    response = client.get(f"/policies/{policy_number}.pdf")
+    return "".join(page.extract_text() for page in PdfReader(BytesIO(response.data)).pages)
+
+
+def test_the_page_the_pdf_my_policies_and_my_data_say_one_status(customer, pay, clock):
+    import json
+    policy_number = paid_policy(customer.client, pay)  # issued on 2026-11-25, coverage from 2026-11-26
+    for days, code, words in ((0, "pending_start", "待生效"), (1, "in_force", "保障中"), (365, "expired", "已到期")):
+        clock.advance(days=days)
+        page = customer.client.get(f"/policies/{policy_number}").get_data(as_text=True)
+        assert f'data-testid="policy-status">{words}<' in page, words
+        mine = customer.client.get("/me/policies").get_data(as_text=True)
+        assert f'data-testid="policy-status">{words}<' in mine, words
+        content = pdf_text(customer.client, policy_number)
+        assert f"保单状态 {words}" in content, words
+        exported = json.loads(customer.client.get("/me/data.json").get_data(as_text=True))["policies"][0]
+        assert (exported["status"], exported["status_text"]) == (code, words)

@@ -11,7 +11,8 @@ def _no_fetching(url, *args, **kwargs):
     raise ValueError(f"not fetched: {url[:40]}")
 
 
-def render_pdf(policy, *, plan, generated_at) -> bytes:
-    html = render_template("orders/policy_pdf.html", policy=policy, plan=plan, generated_at=generated_at,
+def render_pdf(policy, *, plan, terms, generated_at) -> bytes:
+    html = render_template("orders/policy_pdf.html", policy=policy, plan=plan, terms=terms,
+                           generated_at=generated_at,
                            today=to_local(generated_at).date())  # the status is the one on that day
     return HTML(string=html, url_fetcher=_no_fetching).write_pdf()

@@ -288,10 +288,11 @@ def issue_policy(order, now):
     for kind, title, _ in agreements.PLATFORM:
         version = agreements.effective_version(agreements.get_agreement(kind), today)
         if version is not None:
-            versions["agreements"].append({"title": title, "version": version.version})
-    for document in product.documents:
-        digest = hashlib.sha256(document.body.encode()).hexdigest()[:12]
-        versions["clauses"].append({"title": document.title, "version": digest})
+            versions["agreements"].append({"title": title, "kind": kind, "version": version.version,
+                                           "effective_on": version.effective_on.isoformat()})
+    for document in product.documents:  # the catalog keeps no version of its texts: the digest is the evidence
+        versions["clauses"].append({"title": document.title, "kind": document.kind,
+                                    "sha256": _digest(document.body)})
     policy = Policy(number=_number("P", today), order_id=order.id, user_id=order.user_id, product_id=product.id,
                     plan_code=order.plan_code, frequency=order.frequency, premium_fen=order.amount_fen,
                     status="active", starts_on=starts_on,
@@ -306,6 +307,32 @@ def issue_policy(order, now):
     db.session.execute(update(Product).where(Product.id == product.id).values(sales_count=Product.sales_count + 1))
     db.session.flush()
     return policy
+
+
+def _digest(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def terms_of(policy):
+    """The clauses and agreements the policy was issued under, as the page and the PDF show them.
+
+    Clauses are the version of the issue day, with the SHA-256 of their text as evidence (policies issued
+    before it was stored whole kept its first 12 characters as ``version``); ``kind`` is set only while
+    the catalog's text is still that one, so a link never shows a text other than the insured's.
+    Agreements have versions of their own, with the day each took effect."""
+    issued_on = to_local(policy.issued_at).date()
+    documents = policy.product.documents
+    clauses = []
+    for clause in policy.versions.get("clauses", []):
+        digest = clause.get("sha256") or clause.get("version", "")
+        document = next((d for d in documents if d.kind == clause.get("kind") or d.title == clause["title"]), None)
+        same = bool(digest) and document is not None and _digest(document.body).startswith(digest)
+        clauses.append({"title": clause["title"], "issued_on": issued_on, "digest": digest,
+                        "kind": document.kind if same else None})
+    agreements_ = [{"title": a["title"], "version": a["version"], "kind": a.get("kind"),
+                    "effective_on": date.fromisoformat(a["effective_on"]) if a.get("effective_on") else None}
+                   for a in policy.versions.get("agreements", [])]
+    return {"clauses": clauses, "agreements": agreements_}
 
 
 # 退保 within the cooling-off period

@@ -145,7 +145,8 @@ def policy(number):
 def _render_policy(policy, form, status=200):
     today = today_local()
     return render_template("orders/policy.html", policy=policy, order=policy.order, plan=orders.plan_of(policy),
-                           today=today, can_surrender=orders.can_surrender(policy, today),
+                           today=today, terms=orders.terms_of(policy),
+                           can_surrender=orders.can_surrender(policy, today),
                            cooling_off_ends=orders.cooling_off_ends(policy), form=form), status
 
 
@@ -153,7 +154,8 @@ def _render_policy(policy, form, status=200):
 @login_required
 def policy_pdf(number):
     policy = _policy_or_404(number)
-    pdf = epolicy.render_pdf(policy, plan=orders.plan_of(policy), generated_at=utcnow())
+    pdf = epolicy.render_pdf(policy, plan=orders.plan_of(policy), terms=orders.terms_of(policy),
+                             generated_at=utcnow())
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{policy.number}.pdf"',
         "Cache-Control": "private, no-store"})

@@ -1,5 +1,6 @@
 """Orders over HTTP: confirm → order → pay page → paid (notification or query) → policy; expiry,
 breakpoints, someone else's numbers."""
+import json
 import re
 
 from sqlalchemy import func, select, text
@@ -180,7 +181,7 @@ def test_the_policy_page_and_my_policies(app, customer, pay):
     policy_number = paid_policy(customer.client, pay)
     page = customer.client.get(f"/policies/{policy_number}").get_data(as_text=True)
     for text_ in (policy_number, "安心百万医疗2026（基础版）", "2026-11-26 00:00 起至 2027-11-25 24:00 止", "¥290.00/年",
-                  "张*", "110***********" + ME[-4:], "法定受益人", "《安心百万医疗2026保险条款》", "《微保服务协议》 1.0",
+                  "张*", "110***********" + ME[-4:], "法定受益人", "《安心百万医疗2026保险条款》", "《微保服务协议》 版本 1.0",
                   "待生效", "下载电子保单（PDF）"):
         assert text_ in page, text_
     assert ME not in page and "张伟" not in page
@@ -283,7 +284,6 @@ def pdf_text(client, policy_number):
 
 
 def test_the_page_the_pdf_my_policies_and_my_data_say_one_status(customer, pay, clock):
-    import json
     policy_number = paid_policy(customer.client, pay)  # issued on 2026-11-25, coverage from 2026-11-26
     for days, code, words in ((0, "pending_start", "待生效"), (1, "in_force", "保障中"), (365, "expired", "已到期")):
         clock.advance(days=days)
@@ -295,3 +295,40 @@ def test_the_page_the_pdf_my_policies_and_my_data_say_one_status(customer, pay, 
         assert f"保单状态 {words}" in content, words
         exported = json.loads(customer.client.get("/me/data.json").get_data(as_text=True))["policies"][0]
         assert (exported["status"], exported["status_text"]) == (code, words)
+
+
+def test_clause_versions_read_as_the_issue_day_with_the_digest_as_evidence(app, customer, pay):
+    import hashlib
+
+    from app.catalog.models import Document, Product
+    policy_number = paid_policy(customer.client, pay)
+    with app.app_context():
+        product = db.session.scalar(select(Product).where(Product.slug == "anxin-million-medical"))
+        clauses = next(d for d in product.documents if d.kind == "clauses")
+        digest = hashlib.sha256(clauses.body.encode()).hexdigest()
+        effective_on = db.session.execute(text(
+            "SELECT v.effective_on FROM agreement_version v JOIN agreement a ON a.id = v.agreement_id "
+            "WHERE a.kind = 'service' AND v.version = '1.0'")).scalar()
+    page = customer.client.get(f"/policies/{policy_number}").get_data(as_text=True)
+    line = re.search(r'<li data-testid="clause-version">《安心百万医疗2026保险条款》(.*?)</li>', page, re.S).group(1)
+    assert "2026-11-25 出单时的版本" in line and "版本 " + digest[:12] not in page
+    assert 'href="/products/anxin-million-medical/documents/clauses">阅读全文' in line  # the very text insured
+    assert f"校验码 {digest[:12]}" in line and f'title="条款全文的 SHA-256 校验码：{digest}"' in line
+    assert f"《微保服务协议》 版本 1.0，{effective_on}" in page and "/agreements/service?version=1.0" in page
+    content = pdf_text(customer.client, policy_number)
+    assert "2026-11-25 出单时的版本" in content and digest[:12] in content.replace("\n", "")
+    exported = json.loads(customer.client.get("/me/data.json").get_data(as_text=True))["policies"][0]
+    assert {"title": "安心百万医疗2026保险条款", "kind": "clauses", "sha256": digest} in exported["terms"]["clauses"]
+
+    original = clauses.body
+    try:
+        with app.app_context():  # the insurer's text changes after the policy was issued
+            db.session.get(Document, clauses.id).body += "\n\n第九条 新增条款。"
+            db.session.commit()
+        page = customer.client.get(f"/policies/{policy_number}").get_data(as_text=True)
+    finally:
+        with app.app_context():  # the catalog is shared by the session's tests
+            db.session.get(Document, clauses.id).body = original
+            db.session.commit()
+    line = re.search(r'<li data-testid="clause-version">《安心百万医疗2026保险条款》(.*?)</li>', page, re.S).group(1)
+    assert "阅读全文" not in line and "条款已更新" in line and f"校验码 {digest[:12]}" in line

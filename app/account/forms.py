@@ -1,8 +1,8 @@
 from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Optional
 
-from app.core.forms import Form
-from app.purchase.forms import ContactForm, strip_text
+from app.core.forms import Form, strip_text
+from app.purchase.forms import ADDRESS, PLACE, ContactForm
 
 ADDRESS_PARTS = ("province", "city", "district", "address")
 
@@ -11,10 +11,10 @@ class AccountContactForm(ContactForm):
     """/me: each item may be left empty (removed); given, it is checked as on the purchase forms, and an
     address is all of its parts or none."""
     mobile = StringField("手机号码", validators=[Optional()], filters=[strip_text])
-    province = StringField("省份", validators=[Optional()], filters=[strip_text])
-    city = StringField("城市", validators=[Optional()], filters=[strip_text])
-    district = StringField("区县", validators=[Optional()], filters=[strip_text])
-    address = StringField("详细地址", validators=[Optional()], filters=[strip_text])
+    province = StringField("省份", validators=[Optional(), PLACE], filters=[strip_text])
+    city = StringField("城市", validators=[Optional(), PLACE], filters=[strip_text])
+    district = StringField("区县", validators=[Optional(), PLACE], filters=[strip_text])
+    address = StringField("详细地址", validators=[Optional(), ADDRESS], filters=[strip_text])
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)

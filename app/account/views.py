@@ -132,7 +132,7 @@ def consents():
     """Every acceptance and withdrawal, newest first; the personal-information authorization can be
     withdrawn here."""
     rows = agreements.user_consents(current_user.id)
-    latest = agreements.latest_consents(current_user.id)
+    latest = agreements.latest_consents(current_user)
     withdrawable = [row.version.agreement for row in latest.values()
                     if row.action == "accept" and row.version.agreement.withdrawable]
     return render_template("account/consents.html", rows=rows, withdrawable=withdrawable, form=ActionForm(),
@@ -144,7 +144,8 @@ def _ledger():
     return [{"agreement": row.version.agreement.title, "kind": row.version.agreement.kind,
              "version": row.version.version, "action": row.action, "at_utc": row.at.isoformat() + "Z",
              "at_shanghai": format_local(row.at, "%Y-%m-%d %H:%M:%S"), "channel": row.channel,
-             "ip": mask_ip(row.ip), "user_agent": row.user_agent}
+             "ip": mask_ip(row.ip), "user_agent": row.user_agent,
+             "guardian_approved": row.guardian_consent_id is not None}
             for row in agreements.user_consents(current_user.id)]
 
 
@@ -158,7 +159,7 @@ def consents_export(fmt):
     else:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=["agreement", "kind", "version", "action", "at_utc",
-                                                 "at_shanghai", "channel", "ip", "user_agent"])
+                                                 "at_shanghai", "channel", "ip", "user_agent", "guardian_approved"])
         writer.writeheader()
         writer.writerows(rows)
         body, mimetype = "\ufeff" + out.getvalue(), "text/csv"

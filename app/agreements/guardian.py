@@ -13,11 +13,10 @@ from app.agreements.models import RELATIONSHIPS, AgreementVersion, GuardianConse
 from app.auth import qrlogin
 from app.auth.models import User
 from app.core.clock import age_on
+from app.core.forms import normalise_legal_name
 from app.core.masking import mask_ip
 from app.core.pii import keyed_hash
 from app.extensions import db
-
-NAME_LENGTH = (2, 30)
 
 
 def request_approval(minor, version_ids, *, submission, original, today, now, ip, user_agent, channel,
@@ -50,9 +49,10 @@ def check_guardian(name, id_number, relationship, today):
     """The guardian's details, or GuardianDetailsError naming each field at fault. Returns the name and
     the normalised ID number."""
     errors = {}
-    name = (name or "").strip()
-    if not NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1]:
-        errors["name"] = "请填写监护人的真实姓名"
+    try:
+        name = normalise_legal_name(name)
+    except ValueError as error:
+        errors["name"] = "请填写监护人的真实姓名" if not (name or "").strip() else str(error)
     number = None
     try:
         number = ric.validate((id_number or "").strip())
@@ -72,6 +72,10 @@ def approve(qr, openid, *, name, id_number, relationship, today, now, ip, user_a
     minor's consents linked to it, in one unit of work."""
     name, number = check_guardian(name, id_number, relationship, today)
     guardian = qrlogin.confirm(qr, openid, now)
+    if guardian.id_hash and guardian.id_hash != keyed_hash(number):
+        raise GuardianDetailsError({"id_number": "与你在本平台实名认证的身份证号码不一致，请填写你本人的身份证号码"})
+    if guardian.real_name and guardian.real_name != name:
+        raise GuardianDetailsError({"name": "与你在本平台实名认证的姓名不一致，请填写你本人的姓名"})
     data = json.loads(qr.payload)
     consent = GuardianConsent(minor_user_id=qr.requester_user_id, guardian_user_id=guardian.id,
                               guardian_name=name, guardian_id_number=number, guardian_id_hash=keyed_hash(number),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.agreements.models import Agreement, AgreementVersion, Consent
-from app.core.clock import today_local
+from app.core.clock import age_on, to_local, today_local
 from app.extensions import db, shared_cache
 
 TEXTS = os.path.join(os.path.dirname(__file__), "texts")
@@ -89,20 +89,30 @@ class Pending:
     previous: AgreementVersion | None
 
 
-def latest_consents(user_id):
-    """The user's newest consent row for each agreement, by agreement id."""
-    rows = db.session.scalars(select(Consent).where(Consent.user_id == user_id)
+def latest_consents(user):
+    """The user's newest standing consent row for each agreement, by agreement id."""
+    rows = db.session.scalars(select(Consent).where(Consent.user_id == user.id)
                               .order_by(Consent.at.desc(), Consent.id.desc())).all()
     latest = {}
     for row in rows:
-        latest.setdefault(row.version.agreement_id, row)
+        if stands(row, user.birth_date):
+            latest.setdefault(row.version.agreement_id, row)
     return latest
+
+
+def stands(row, birth_date):
+    """Whether a consent row counts: an acceptance given alone by someone who was a minor that day (by
+    the birth date we know now: a declared one may later be corrected by an ID number) does not; one a
+    guardian approved does."""
+    if row.action != "accept" or row.guardian_consent_id is not None or birth_date is None:
+        return True
+    return age_on(birth_date, to_local(row.at).date()) >= ADULT_AGE
 
 
 def pending_agreements(user, today, scope_refs=()):
     """What stands between the user and an action: each required agreement whose version in force
     the user has not accepted (never, an older version, or withdrawn since)."""
-    return _pending(latest_consents(user.id), today, scope_refs)
+    return _pending(latest_consents(user), today, scope_refs)
 
 
 def _pending(latest, today, scope_refs=()):
@@ -128,7 +138,7 @@ def check_acceptance(user, version_ids, submission, today, scope_refs=()):
     (a tampered id, or one a newer version has replaced)."""
     if not submission:
         raise AgreementError("页面已过期，请刷新后重新同意")
-    latest = latest_consents(user.id)
+    latest = latest_consents(user)
     pending = {p.version.id for p in _pending(latest, today, scope_refs)}
     in_force = pending | {row.version_id for row in latest.values() if row.action == "accept"}
     if set(version_ids) - in_force:
@@ -159,7 +169,7 @@ def withdraw(user, agreement, *, now, ip, user_agent, channel):
     """Withdraw a withdrawable agreement: a row of its own; the gate asks again before the next action."""
     if not agreement.withdrawable:
         raise AgreementError("该协议不能单独撤回")
-    row = latest_consents(user.id).get(agreement.id)
+    row = latest_consents(user).get(agreement.id)
     if row is None or row.action != "accept":
         raise AgreementError("你尚未同意该协议，无需撤回")
     db.session.add(Consent(user_id=user.id, version_id=row.version_id, action="withdraw", at=now, ip=ip,

@@ -165,9 +165,11 @@ def _guardian_form(qr, token, form, status=200):
 def guardian_approve(token):
     form = GuardianForm()
     try:
-        qr, openid = scanned_code(token, "guardian", form)
+        qr, openid = scanned_code(token, "guardian")
     except PhoneRefusal as refusal:
         return _guardian_page(refusal.message, refusal.status)
+    if not form.validate():
+        return _guardian_form(qr, token, form, 422)
     try:
         guardian.approve(qr, openid, name=form.name.data, id_number=form.id_number.data,
                          relationship=form.relationship.data, today=today_local(), now=db_now(),

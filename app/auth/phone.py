@@ -41,15 +41,16 @@ class PhoneRefusal(Exception):
         self.message = message
 
 
-def scanned_code(token, purpose, form):
-    """(qr, openid) for a phone pressing a button on a code: the code of this purpose, the WeChat user this
-    phone proved for it, a valid form (CSRF); PhoneRefusal otherwise."""
+def scanned_code(token, purpose):
+    """(qr, openid) for a phone pressing a button on a code: the code of this purpose and the WeChat user
+    this phone proved for it; PhoneRefusal otherwise. (The CSRF token is checked by CSRFProtect before
+    any view; the form's own fields are the view's to check.)"""
     from app.auth import qrlogin
     qr = qrlogin.find_by_token(token, purpose)
     if qr is None:
         raise PhoneRefusal(404, qrlogin.QRLoginError.MESSAGES["unknown"])
     openid = scanner_openid(qr)
-    if openid is None or not form.validate():
+    if openid is None:
         raise PhoneRefusal(403, "请重新扫码后再操作")
     return qr, openid
 
@@ -77,10 +78,9 @@ def press(token, purpose, action, page, done_message, now):
     ``page(message, status, done=…)`` saying how it went. A refusal is committed too: it may have been
     recorded (a banned account cancels its login)."""
     from app.auth import qrlogin
-    from app.auth.forms import ActionForm
     from app.extensions import db
     try:
-        qr, openid = scanned_code(token, purpose, ActionForm())
+        qr, openid = scanned_code(token, purpose)
     except PhoneRefusal as refusal:
         return page(refusal.message, refusal.status)
     try:

@@ -117,8 +117,23 @@ def status_of(qr, now):
     return qr.status
 
 
+def may_open(qr, profile: WeChatProfile):
+    """Whether this WeChat user may act on the code at all; QRLoginError if not. An opener who cannot
+    approve never takes the code, so the one who can is not locked out: a minor cannot approve their own
+    request, and only the account's own WeChat confirms its deletion."""
+    if qr.requester_user_id is None:
+        return
+    identity = accounts.find_identity(profile)
+    mine = identity is not None and identity.user_id == qr.requester_user_id
+    if qr.purpose == "guardian" and mine:
+        raise QRLoginError("self")
+    if qr.purpose == "delete_account" and not mine:
+        raise QRLoginError("not_requester")
+
+
 def scan(qr, profile: WeChatProfile, now):
     """A phone opened the code and WeChat told us who it is. Re-scanning by the same person is fine."""
+    may_open(qr, profile)
     if qr.status == "scanned" and qr.scanner_openid == profile.openid and now < qr.expires_at:
         return
     _transition(qr, ("pending",), "scanned", now, scanned_at=now,

@@ -15,7 +15,7 @@ from app.auth.phone import (
 from app.auth.services import safe_next, wechat_oauth
 from app.auth.wechat import WeChatError
 from app.core.clock import db_now
-from app.core.database import writes
+from app.core.database import begin_write, writes
 from app.core.devices import describe_browser
 from app.core.htmx import render_page, wants_fragment
 from app.core.masking import mask_ip
@@ -107,10 +107,10 @@ def phone(token):
 
 
 @bp.get("/auth/wechat/callback")
-@writes
 def wechat_callback():
     """WeChat sends the phone back here with ?code&state; the state must be the one this phone was given
-    for this code. Then back to the page that asked (the login's, or a guardian's)."""
+    for this code. Then back to the page that asked (the login's, or a guardian's). WeChat is asked
+    first; the write lock is taken only after it has answered (see core.database)."""
     pending = session.pop("wechat_oauth", None) or {}
     state = request.args.get("state", "")
     if not pending or not hmac.compare_digest(pending.get("state", ""), state):
@@ -129,6 +129,7 @@ def wechat_callback():
     if profile.is_snapshot:
         return _phone_page("当前为微信快照页，无法登录。请点击屏幕下方的「使用完整服务」后再确认登录。", 200,
                            retry_url=retry_url)
+    begin_write()
     qr = qrlogin.find_by_token(pending["token"], pending.get("purpose", "login"))
     if qr is None:
         return _phone_page(qrlogin.QRLoginError.MESSAGES["unknown"], 404)

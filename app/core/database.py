@@ -5,6 +5,11 @@ locked" when another connection wrote in between, so a unit of work that will wr
 write lock when it begins: views that write call begin_write() first (BEGIN IMMEDIATE, waiting up to
 busy_timeout for the lock). Reads begin DEFERRED and, under WAL, never wait for writers. PostgreSQL
 needs none of this (its row locks and conditional UPDATEs do the work); begin_write() costs it nothing.
+
+The rule that goes with it: never hold the write lock while waiting on another service (WeChat, WeChat
+Pay, a model). Everyone else's writes would wait behind that call, for seconds. Call the other service
+first, then begin_write() and write what it answered. A view that calls out is therefore not @writes:
+it calls begin_write() itself once the answer is in (auth.views.wechat_callback, orders.services).
 """
 from functools import wraps
 

@@ -1,5 +1,10 @@
-"""URL converters shared by the blueprints."""
-from werkzeug.routing import BaseConverter
+"""URL converters shared by the blueprints. A path segment is never free text: the default converter
+refuses control characters (NUL included, which PostgreSQL cannot even compare), so such a URL is a
+404 before any view or query sees it."""
+from werkzeug.routing import BaseConverter, UnicodeConverter
+
+# Any character but "/", C0 and C1 controls and DEL.
+_SEGMENT = r"[^/\x00-\x1f\x7f-\x9f]"
 
 
 class SlugConverter(BaseConverter):
@@ -7,5 +12,15 @@ class SlugConverter(BaseConverter):
     regex = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
 
+class TextConverter(UnicodeConverter):
+    """werkzeug's string converter (``<name>``, ``<string:name>``) without control characters."""
+
+    def __init__(self, map, minlength=1, maxlength=None, length=None):
+        super().__init__(map, minlength, maxlength, length)
+        self.regex = _SEGMENT + self.regex[len("[^/]"):]
+
+
 def init_app(app):
     app.url_map.converters["slug"] = SlugConverter
+    app.url_map.converters["default"] = TextConverter
+    app.url_map.converters["string"] = TextConverter

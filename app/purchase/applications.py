@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select, update
 from stdnum.cn import ric
 
+from app.agreements.services import ADULT_AGE
 from app.catalog.services import QuoteError, quote_premium
 from app.core.clock import age_on
 from app.core.pii import keyed_hash
@@ -17,6 +18,8 @@ from app.purchase.models import Application
 
 RELATIONS = {"self": "本人", "spouse": "配偶", "child": "子女", "parent": "父母"}
 BENEFICIARY_RELATIONS = {"spouse": "配偶", "child": "子女", "parent": "父母"}
+# What a step may say on the next one, by code: the URL carries the code, never the words.
+NOTICES = {"repriced": "已按被保险人的实际年龄和条件重新计算保费"}
 # Until the insured is known the premium is an estimate for a typical adult.
 ESTIMATE = {"age": 30, "gender": "M", "social_security": True}
 
@@ -104,13 +107,25 @@ def save_plan(application, product, *, plan_code, frequency, today, now):
     _advance(application, 1, now)
 
 
+def correct_birth_date(user, id_number):
+    """The applicant is the user: the birth date in their ID number replaces one they declared (the
+    acceptance step asks for it), even if this application goes no further. Their consents are then
+    judged by it (agreements.services.stands): a minor's solo acceptances no longer count. Returns
+    whether it changed."""
+    birth_date = ric.get_birth_date(id_number)
+    if user.id_number or user.birth_date == birth_date:
+        return False
+    user.birth_date = birth_date
+    return True
+
+
 def save_applicant(application, user, *, name, id_number, mobile, email, province, city, district, address,
                    today, now):
     """The applicant is the user: their real-name identity is taken from the first application and
     locked afterwards (a later application cannot change it)."""
     if user.id_number:
         name, id_number = user.real_name, user.id_number
-    if age_on(ric.get_birth_date(id_number), today) < 18:
+    if age_on(ric.get_birth_date(id_number), today) < ADULT_AGE:
         raise ApplicationError("投保人须年满18周岁", "id_number")
     if not user.id_number:
         user.real_name, user.id_number, user.id_hash = name, id_number, keyed_hash(id_number)
@@ -122,7 +137,7 @@ def save_applicant(application, user, *, name, id_number, mobile, email, provinc
 
 
 def save_insured(application, product, *, relation, name, id_number, social_security, today, now):
-    """Who is insured. Returns a notice when the premium changed from what was shown before."""
+    """Who is insured. Returns a notice code (NOTICES) when the premium changed from what was shown before."""
     applicant = application.details.get("applicant")
     if applicant is None:
         raise ApplicationError("请先填写投保人信息")
@@ -147,15 +162,22 @@ def save_insured(application, product, *, relation, name, id_number, social_secu
     reprice(application, product, today)
     _advance(application, 3, now)
     if before is not None and before != application.premium_fen:
-        return "已按被保险人的实际年龄和条件重新计算保费"
+        return "repriced"
     return None
 
 
 def save_beneficiaries(application, *, statutory, people, now):
-    """法定 by default; named beneficiaries' shares must come to 100%."""
+    """法定 by default; named beneficiaries are different people, none of them the insured, and their
+    shares come to 100%."""
     if not statutory:
+        insured = application.details.get("insured")
+        numbers = [p["id_number"] for p in people]
         if not people:
             raise ApplicationError("请至少填写一位受益人，或选择法定受益人", "beneficiaries")
+        if len(set(numbers)) != len(numbers):
+            raise ApplicationError("同一位受益人只需填写一次", "beneficiaries")
+        if insured and insured["id_number"] in numbers:
+            raise ApplicationError("被保险人本人不能作为身故受益人", "beneficiaries")
         if sum(p["share"] for p in people) != 100:
             raise ApplicationError("受益比例合计须为100%", "beneficiaries")
     application.save_details(beneficiaries={"statutory": statutory, "people": [] if statutory else people})

@@ -2,12 +2,23 @@ import re
 from datetime import date
 
 from stdnum.cn import ric
+from werkzeug.datastructures import MultiDict
 from stdnum.exceptions import ValidationError as InvalidNumber
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.core.clock import age_on, today_local
-from app.core.forms import Form, choices
+from app.core.forms import Form, LegalName, SubForm, choices, strip_text
 from app.purchase import vehicles
 from app.purchase.car import CLAIMS, DISPLACEMENTS, THIRD_PARTY, USAGES
 
@@ -19,8 +30,8 @@ class CarQuoteForm(Form):
                       filters=[lambda v: (v or "").strip().upper()])
     engine_no = StringField("发动机号", validators=[InputRequired("请填写发动机号")],
                             filters=[lambda v: (v or "").strip().upper()])
-    owner_name = StringField("车主姓名", validators=[InputRequired("请填写车主姓名")],
-                             filters=[lambda v: (v or "").strip()])
+    owner_name = StringField("车主姓名", validators=[InputRequired("请填写车主姓名"), LegalName()],
+                             filters=[strip_text])
     owner_id = StringField("车主身份证号码", validators=[InputRequired("请填写车主身份证号码")])
     first_registration = DateField("初次登记日期", validators=[InputRequired("请填写初次登记日期")],
                                    invalid_value_message="请按 年-月-日 填写初次登记日期")
@@ -49,10 +60,6 @@ class CarQuoteForm(Form):
     def validate_engine_no(self, field):
         if not (4 <= len(field.data) <= 20 and field.data.isalnum() and field.data.isascii()):
             raise ValidationError("发动机号应为4–20位字母或数字")
-
-    def validate_owner_name(self, field):
-        if not 2 <= len(field.data) <= 30:
-            raise ValidationError("请填写车主的真实姓名")
 
     def validate_owner_id(self, field):
         try:
@@ -91,10 +98,6 @@ class CarQuoteForm(Form):
 # The application's steps. Field rules here; rules that need the product or other steps are in
 # app/purchase/applications.py.
 
-def strip_text(value):
-    return (value or "").strip()
-
-
 def _check_id_number(field):
     try:
         field.data = ric.validate(strip_text(field.data))
@@ -113,14 +116,19 @@ class PlanForm(Form):
         return self
 
 
+PLACE = Length(max=20, message="最多填写 20 个字")
+ADDRESS = Length(max=100, message="详细地址最多100个字")
+
+
 class ContactForm(Form):
     """Mobile, email and address: checked the same wherever they are given (applications, /me)."""
     mobile = StringField("手机号码", validators=[InputRequired("请填写手机号码")], filters=[strip_text])
-    email = StringField("电子邮箱（选填）", validators=[Optional()], filters=[strip_text])
-    province = StringField("省份", validators=[InputRequired("请填写省份")], filters=[strip_text])
-    city = StringField("城市", validators=[InputRequired("请填写城市")], filters=[strip_text])
-    district = StringField("区县", validators=[InputRequired("请填写区县")], filters=[strip_text])
-    address = StringField("详细地址", validators=[InputRequired("请填写详细地址")], filters=[strip_text])
+    email = StringField("电子邮箱（选填）", validators=[Optional(), Length(max=80, message="电子邮箱最多80个字符")],
+                        filters=[strip_text])
+    province = StringField("省份", validators=[InputRequired("请填写省份"), PLACE], filters=[strip_text])
+    city = StringField("城市", validators=[InputRequired("请填写城市"), PLACE], filters=[strip_text])
+    district = StringField("区县", validators=[InputRequired("请填写区县"), PLACE], filters=[strip_text])
+    address = StringField("详细地址", validators=[InputRequired("请填写详细地址"), ADDRESS], filters=[strip_text])
 
     def validate_mobile(self, field):
         import phonenumbers
@@ -143,12 +151,8 @@ class ContactForm(Form):
 
 
 class ApplicantForm(ContactForm):
-    name = StringField("投保人姓名", validators=[InputRequired("请填写投保人姓名")], filters=[strip_text])
+    name = StringField("投保人姓名", validators=[InputRequired("请填写投保人姓名"), LegalName()], filters=[strip_text])
     id_number = StringField("身份证号码", validators=[InputRequired("请填写身份证号码")])
-
-    def validate_name(self, field):
-        if not 2 <= len(field.data) <= 30:
-            raise ValidationError("请填写与身份证一致的姓名")
 
     def validate_id_number(self, field):
         _check_id_number(field)
@@ -156,7 +160,7 @@ class ApplicantForm(ContactForm):
 
 class InsuredForm(Form):
     relation = RadioField("被保险人是投保人的", default="self", validate_choice=False)
-    name = StringField("被保险人姓名", filters=[strip_text])
+    name = StringField("被保险人姓名", validators=[LegalName()], filters=[strip_text])
     id_number = StringField("被保险人身份证号码")
     social_security = RadioField("有无社保", choices=choices([("yes", "有社保"), ("no", "无社保")]),
                                  default="yes", validate_choice=False)
@@ -167,7 +171,7 @@ class InsuredForm(Form):
             raise ValidationError("请选择被保险人与投保人的关系")
 
     def validate_name(self, field):
-        if self.relation.data != "self" and not 2 <= len(field.data or "") <= 30:
+        if self.relation.data != "self" and not field.data:
             raise ValidationError("请填写被保险人的姓名")
 
     def validate_id_number(self, field):
@@ -175,29 +179,65 @@ class InsuredForm(Form):
             _check_id_number(field)
 
 
+class BeneficiaryRow(SubForm):
+    """One named beneficiary. A row left empty is no one."""
+    name = StringField("姓名", validators=[LegalName()], filters=[strip_text])
+    id_number = StringField("身份证号码", filters=[strip_text])
+    relation = SelectField("与被保险人关系", validate_choice=False)
+    share = IntegerField("受益比例（%）", validators=[Optional(), NumberRange(1, 100, "受益比例请填写1–100之间的整数")],
+                         invalid_value_message="受益比例请填写1–100之间的整数")
+
+    def __init__(self, *args, **kwargs):
+        from app.purchase.applications import BENEFICIARY_RELATIONS
+        super().__init__(*args, **kwargs)
+        self.relation.choices = choices([("", "请选择"), *BENEFICIARY_RELATIONS.items()])
+
+    def is_blank(self):
+        return not any((self.name.data, self.id_number.data, self.relation.data, self.share.raw_data
+                        and self.share.raw_data[0].strip()))
+
+    def validate_id_number(self, field):
+        if field.data:
+            _check_id_number(field)
+
+    def validate_relation(self, field):
+        from app.purchase.applications import BENEFICIARY_RELATIONS
+        if field.data and field.data not in BENEFICIARY_RELATIONS:
+            raise ValidationError("请选择与被保险人的关系")
+
+
 class BeneficiaryForm(Form):
+    ROWS = 3
     kind = RadioField("身故受益人", choices=choices([("statutory", "法定受益人"), ("named", "指定受益人")]),
                       default="statutory", validate_choice=False)
-    names = StringField("受益人姓名（多人用逗号分隔）", filters=[strip_text])
-    relations = StringField("与被保险人关系（依次，如 配偶,子女）", filters=[strip_text])
-    shares = StringField("受益比例%（依次，如 50,50）", filters=[strip_text])
+    people = FieldList(FormField(BeneficiaryRow), min_entries=ROWS, max_entries=ROWS)
 
-    def people(self):
-        """The named beneficiaries, or ValidationError on the field at fault."""
-        from app.purchase.applications import BENEFICIARY_RELATIONS
-        split = lambda text: [p.strip() for p in re.split(r"[,，、]", text or "") if p.strip()]  # noqa: E731
-        names, relations, shares = split(self.names.data), split(self.relations.data), split(self.shares.data)
-        if not names or len(names) > 3 or not (len(names) == len(relations) == len(shares)):
-            self.names.errors.append("请依次填写1–3位受益人的姓名、关系和比例，人数一致")
-            return None
-        by_label = {label: key for key, label in BENEFICIARY_RELATIONS.items()}
-        if any(r not in by_label for r in relations):
-            self.relations.errors.append("关系请填写 配偶、子女 或 父母")
-            return None
-        if not all(s.isdigit() and 0 < int(s) <= 100 for s in shares):
-            self.shares.errors.append("受益比例请填写1–100之间的整数")
-            return None
-        return [{"name": n, "relation": by_label[r], "share": int(s)} for n, r, s in zip(names, relations, shares)]
+    REQUIRED = {"name": "请填写受益人姓名", "id_number": "请填写受益人的身份证号码", "relation": "请选择与被保险人的关系",
+                "share": "请填写受益比例"}
+
+    def validate(self, extra_validators=None):
+        if self.kind.data != "named":  # 法定受益人: the rows are not used, whatever they hold
+            for row in self.people:
+                row.form.process(MultiDict())
+        valid = super().validate(extra_validators)
+        if self.kind.data != "named":
+            return valid
+        rows = [row.form for row in self.people if not row.form.is_blank()]
+        if not rows:
+            self.people[0].form.name.errors = [*self.people[0].form.name.errors, "请至少填写一位受益人，或选择法定受益人"]
+            return False
+        for row in rows:
+            for name, message in self.REQUIRED.items():
+                if row[name].data in (None, "") and not row[name].errors:
+                    row[name].errors = [*row[name].errors, message]
+                    valid = False
+        return valid
+
+    def people_data(self):
+        """The named beneficiaries as saved: name, ID number, relation, share."""
+        return [{"name": row.form.name.data, "id_number": row.form.id_number.data,
+                 "relation": row.form.relation.data, "share": row.form.share.data}
+                for row in self.people if not row.form.is_blank()]
 
 
 class ConfirmForm(Form):

@@ -7,18 +7,19 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from app.agreements.gate import consent_required
+from app.agreements.gate import SESSION_KEY, consent_required
 from app.auth.forms import ActionForm
 from app.catalog import services as catalog
 from app.core.clock import db_now, today_local
-from app.core.database import writes
-from app.core.forms import choices
+from app.core.database import begin_write, writes
+from app.core.forms import choices, field_named
 from app.core.htmx import render_page
 from app.extensions import db, limiter
 from app.orders import services as orders
@@ -115,11 +116,7 @@ def _step_form(step, product, application, formdata=None):
         return form
     if step == 4:
         saved = details.get("beneficiaries") or {"statutory": True, "people": []}
-        people = saved["people"]
-        data = {"kind": "statutory" if saved["statutory"] else "named",
-                "names": ",".join(p["name"] for p in people),
-                "relations": ",".join(applications.BENEFICIARY_RELATIONS[p["relation"]] for p in people),
-                "shares": ",".join(str(p["share"]) for p in people)}
+        data = {"kind": "statutory" if saved["statutory"] else "named", "people": saved["people"]}
         return BeneficiaryForm(formdata=formdata, data=data)
     if step == 5:
         return ActionForm(formdata=formdata)
@@ -152,7 +149,7 @@ def step(slug, number, step):
     if step > application.step:  # no skipping ahead: back to the first step not done yet
         return redirect(url_for("purchase.step", slug=slug, number=number, step=application.step))
     return _render_step(step, product, application, _step_form(step, product, application),
-                        notice=request.args.get("notice"))
+                        notice=applications.NOTICES.get(request.args.get("notice", "")))
 
 
 @bp.post("/buy/<slug:slug>/<number>/<int:step>")
@@ -184,6 +181,11 @@ def save_step(slug, number, step):
             applications.save_plan(application, product, plan_code=form.plan.data,
                                    frequency=form.frequency.data, today=today, now=now)
         elif step == 2:
+            if applications.correct_birth_date(current_user, form.id_number.data):
+                db.session.commit()  # kept even if this step is refused: the consents depend on it
+                session.pop(SESSION_KEY, None)  # the gate looks again on the next page
+                begin_write()
+                application = _application_or_404(product, number)
             applications.save_applicant(application, current_user, name=form.name.data, id_number=form.id_number.data,
                                         mobile=form.mobile.data, email=form.email.data,
                                         province=form.province.data, city=form.city.data,
@@ -196,10 +198,8 @@ def save_step(slug, number, step):
                 today=today, now=now)
         elif step == 4:
             statutory = form.kind.data != "named"
-            people = [] if statutory else form.people()
-            if people is None:
-                raise applications.ApplicationError("")
-            applications.save_beneficiaries(application, statutory=statutory, people=people, now=now)
+            applications.save_beneficiaries(application, statutory=statutory,
+                                            people=[] if statutory else form.people_data(), now=now)
         elif step == 5:
             answers = [request.form.get(f"q{i}", "") for i in range(len(applications.health_questions(product)))]
             if not applications.save_health(application, product, answers, now):
@@ -247,11 +247,12 @@ def check_field(slug, number, step):
         abort(404)
     form = _step_form(step, product, application, formdata=request.form)
     name = request.headers.get("HX-Trigger-Name", "")
-    if name not in form or name == "csrf_token":
+    field = field_named(form, name)
+    if field is None or name == "csrf_token":
         abort(400)
     form.validate()
     field_error = get_template_attribute("macros/forms.html", "field_error")
-    return field_error(form[name])
+    return field_error(field)
 
 
 @bp.get("/buy/<slug:slug>/<number>/done")

@@ -92,7 +92,10 @@ def test_the_guardian_approves_and_the_minor_continues(app, wechat, member, phon
 
 
 @pytest.mark.parametrize("fields, message", [
-    ({"name": "张"}, "请填写监护人的真实姓名"),
+    ({"name": "张"}, "请填写与身份证一致的姓名"),
+    ({"name": "<script>alert(1)</script>"}, "请填写与身份证一致的姓名"),
+    ({"name": "张\u202e建国"}, "含有无法识别的字符"),
+    ({"name": ""}, "请填写监护人的真实姓名"),
     ({"number": "110101198003071235"}, "身份证号码无效"),
     ({"number": "12345"}, "身份证号码无效"),
     ({"number": id_number(date(2012, 1, 1))}, "监护人须年满18周岁"),
@@ -105,24 +108,29 @@ def test_the_guardians_details_are_checked_on_their_fields(app, wechat, member, 
     guardian_opens(g, minor.token)
     response, page = approve(g, minor.token, **fields)
     assert response.status_code == 422 and message in page
-    assert 'value="张建国"' in page or fields.get("name") == "张"  # what was typed is kept
+    assert 'value="张建国"' in page or "name" in fields  # what was typed is kept
     assert rows(app, m.id) == []
     assert "已扫码" in minor.poll()[1]  # still waiting, nothing half-written
     with app.app_context():
         assert db.session.scalar(select(GuardianConsent).where(GuardianConsent.minor_user_id == m.id)) is None
 
 
-def test_a_minor_cannot_be_their_own_guardian(app, wechat, desktop, phone):
+def test_a_minor_who_scans_their_own_code_does_not_take_it_from_the_guardian(app, wechat, desktop, phone):
     d, p = desktop(), phone()
     p.authorize(d.token, user="li")
     p.press(d.token, "confirm")
     d.poll()  # the minor is signed in with WeChat user 李晓红
     minor = MinorDesktop(app, d.client)
     same_person = phone()
-    guardian_opens(same_person, minor.token, user="li")
-    response, page = approve(same_person, minor.token)
+    response, page = guardian_opens(same_person, minor.token, user="li")
     assert response.status_code == 409 and "不能为自己确认" in page
-    assert "已扫码" in minor.poll()[1] or "等待" in minor.poll()[1]
+    assert "等待监护人扫码" in minor.poll()[1]  # the code is still free
+
+    guardian = phone()
+    _, page = guardian_opens(guardian, minor.token)
+    assert "李晓红" in page or "微保服务协议" in page
+    response, done = approve(guardian, minor.token)
+    assert response.status_code == 200 and "已同意" in done
 
 
 def test_refusal_and_expiry_show_on_the_minors_page(app, wechat, member, phone, clock):

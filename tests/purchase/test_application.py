@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from stdnum.cn import ric
 
+from app.auth.models import User
 from app.extensions import db
 from app.orders.models import Order
 from app.purchase.models import Application
@@ -121,17 +122,86 @@ def test_insured_child_reprices_and_relations_are_checked(customer):
     assert premium(page) == "¥352.98"  # 10 周岁: band 5–10 is ¥180.00, × 1.06 (女) × 1.85 (无社保)
 
 
-def test_named_beneficiaries_must_total_100_percent(customer):
+WIFE = id_number(date(1991, 2, 3), "262")
+SON = id_number(date(2018, 6, 6), "371")
+
+
+def beneficiaries(*people):
+    """Step 4's form: one row per person (name, ID number, relation, share)."""
+    data = {"kind": "named"}
+    for i, (name, number, relation, share) in enumerate(people):
+        data.update({f"people-{i}-name": name, f"people-{i}-id_number": number,
+                     f"people-{i}-relation": relation, f"people-{i}-share": share})
+    return data
+
+
+def test_named_beneficiaries_are_one_per_row_with_their_id_numbers(app, customer):
     buyer = Buyer(customer.client)
     buyer.through(3)
-    response, page = buyer.post(4, kind="named", names="李娜,张小妹", relations="配偶,子女", shares="50,40")
+    response, page = buyer.post(4, **beneficiaries(("李娜", WIFE, "spouse", "50"), ("张小宝", SON, "child", "40")))
     assert response.status_code == 422 and "受益比例合计须为100%" in page
-    response, page = buyer.post(4, kind="named", names="李娜", relations="朋友", shares="100")
-    assert response.status_code == 422 and "关系请填写 配偶、子女 或 父母" in page
-    response, _ = buyer.post(4, kind="named", names="李娜,张小妹", relations="配偶,子女", shares="60,40")
+    response, page = buyer.post(4, **beneficiaries(("李娜", WIFE, "friend", "100")))
+    assert response.status_code == 422 and "请选择与被保险人的关系" in page
+    response, page = buyer.post(4, **beneficiaries(("李娜", "110101199102031234", "spouse", "100")))
+    assert response.status_code == 422 and "身份证号码无效" in page
+    response, page = buyer.post(4, **beneficiaries(("李娜", "", "spouse", "100")))
+    assert response.status_code == 422 and "请填写受益人的身份证号码" in page
+    response, page = buyer.post(4, **beneficiaries(("李娜", WIFE, "spouse", "50"), ("李娜", WIFE, "spouse", "50")))
+    assert response.status_code == 422 and "同一位受益人只需填写一次" in page
+    response, page = buyer.post(4, **beneficiaries(("张伟", ME, "parent", "100")))
+    assert response.status_code == 422 and "被保险人本人不能作为身故受益人" in page
+    response, page = buyer.post(4, kind="named")
+    assert response.status_code == 422 and "请至少填写一位受益人" in page
+
+    response, _ = buyer.post(4, **beneficiaries(("李娜", WIFE, "spouse", "60"), ("张小宝", SON, "child", "40")))
     assert response.status_code == 302
     _, page = buyer.page(4)
-    assert 'value="李娜,张小妹"' in page  # the saved breakpoint fills the step again
+    assert 'value="李娜"' in page and f'value="{SON}"' in page  # the saved breakpoint fills the rows again
+    with app.app_context():
+        saved = db.session.scalar(select(Application).where(Application.number == buyer.number))
+        assert saved.details["beneficiaries"]["people"] == [
+            {"name": "李娜", "id_number": WIFE, "relation": "spouse", "share": 60},
+            {"name": "张小宝", "id_number": SON, "relation": "child", "share": 40}]
+
+
+def test_choosing_statutory_beneficiaries_ignores_the_rows(customer):
+    buyer = Buyer(customer.client)
+    buyer.through(3)
+    response, _ = buyer.post(4, **{**beneficiaries(("李\u202e娜", "x", "friend", "abc")), "kind": "statutory"})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("name, stored", [
+    ("张伟", "张伟"),
+    ("  欧阳 娜娜 ", "欧阳娜娜"),
+    ("阿依古丽·买买提", "阿依古丽·买买提"),
+    ("阿依古丽•买买提", "阿依古丽·买买提"),  # the dot people type, as the ID card has it
+    ("Ｊｏｈｎ Ｓｍｉｔｈ", "John Smith"),  # full-width letters: NFKC
+    ("Jean-Luc O. Picard", "Jean-Luc O. Picard"),
+])
+def test_legal_names_are_normalised_and_kept(app, customer, name, stored):
+    buyer = Buyer(customer.client)
+    buyer.through(1)
+    response, page = buyer.post(2, **{**APPLICANT, "name": name})
+    assert response.status_code == 302, page
+    with app.app_context():
+        assert db.session.get(User, customer.id).real_name == stored
+
+
+@pytest.mark.parametrize("name", [
+    "<script>alert(1)</script>", "张\x00伟", "张\u202e伟", "张伟😀", "张", "·张伟", "张··伟", "Zhang伟",
+    "张" * 21, "A", "O'Brien", "张伟\ufffe",
+])
+def test_names_that_no_identity_document_holds_are_refused_and_not_locked(app, customer, name):
+    buyer = Buyer(customer.client)
+    buyer.through(1)
+    response, page = buyer.post(2, **{**APPLICANT, "name": name})
+    assert response.status_code == 422
+    assert "请填写与身份证一致的姓名" in page or "含有无法识别的字符" in page
+    assert 'aria-invalid="true"' in page
+    with app.app_context():
+        user = db.session.get(User, customer.id)
+        assert user.real_name is None and user.id_number is None
 
 
 def test_any_yes_in_the_health_declaration_ends_without_an_order(app, customer):
@@ -196,7 +266,8 @@ def test_no_personal_data_reaches_the_logs(customer, caplog):
 
 
 STEP_FIELDS = {1: ["plan", "frequency"], 2: list(APPLICANT), 3: ["relation", "name", "id_number", "social_security"],
-               4: ["kind", "names", "relations", "shares"], 5: ["q0", "q1", "q2"], 6: ["acknowledged"]}
+               4: ["kind", "people-0-name", "people-0-id_number", "people-0-relation", "people-0-share"],
+               5: ["q0", "q1", "q2"], 6: ["acknowledged"]}
 
 
 def test_random_data_to_every_step_never_fails(customer):

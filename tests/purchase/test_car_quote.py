@@ -73,7 +73,7 @@ def test_only_chosen_commercial_lines_are_priced(client):
     ("engine_no", "发动机", "发动机号应为4–20位字母或数字"),
     ("owner_id", "110101198003071231", "身份证号码无效"),
     ("owner_id", fix_id("110101201001011230"), "车主须年满18周岁"),
-    ("owner_name", "李", "请填写车主的真实姓名"),
+    ("owner_name", "李", "请填写与身份证一致的姓名"),
     ("first_registration", "2030-01-01", "初次登记日期不能晚于今天"),
     ("first_registration", "2020-02-30", "请按 年-月-日 填写初次登记日期"),
     ("seats", "12", "私家车座位数应在2–9座之间"),

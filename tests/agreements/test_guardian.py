@@ -9,11 +9,13 @@ from sqlalchemy import select, text
 from stdnum.cn import ric
 
 from app.agreements.models import GuardianConsent
+from app.auth.models import User
 from app.auth.qrlogin import derive_token
 from app.core.masking import mask_id_number
 from app.core.pii import keyed_hash
 from app.extensions import db
 from tests.agreements.test_gate import accept, rows, step_on
+from tests.auth.conftest import Phone
 from tests.conftest import HX
 
 
@@ -178,3 +180,59 @@ def test_a_guardian_code_never_logs_anyone_in(app, wechat, member, phone):
 
 def test_masks():
     assert mask_id_number(ADULT_ID) == "110***********" + ADULT_ID[-4:]
+
+
+def test_the_minors_ledger_shows_the_guardians_approval(app, wechat, member, phone):
+    m = member()
+    minor = MinorDesktop(app, m.client)
+    g = phone()
+    guardian_opens(g, minor.token)
+    approve(g, minor.token)
+    minor.poll()
+    ledger = m.client.get("/me/consents").get_data(as_text=True)
+    assert ledger.count("监护人已同意") == 3
+    exported = m.client.get("/me/consents.json").get_json()["consents"]
+    assert len(exported) == 3 and all(row["guardian_approved"] for row in exported)
+
+
+def test_a_guardian_with_a_verified_identity_must_give_that_identity(app, wechat, member, desktop, phone):
+    d, p = desktop(), phone()
+    p.authorize(d.token, user="new", nickname="实名认证的家长")
+    p.press(d.token, "confirm")
+    d.poll()
+    with app.app_context():
+        parent = db.session.scalar(select(User).where(User.nickname == "实名认证的家长"))
+        parent.real_name, parent.id_number, parent.id_hash = "王建国", ADULT_ID, keyed_hash(ADULT_ID)
+        db.session.commit()
+    m = member()
+    minor = MinorDesktop(app, m.client)
+    g = Phone(app, pages="/m/guardian")
+    g.authorize(minor.token, user="new", nickname="实名认证的家长")
+
+    response, page = approve(g, minor.token, name="王建国", number=id_number(date(1979, 1, 1)))
+    assert response.status_code == 422 and "与你在本平台实名认证的身份证号码不一致" in page
+    response, page = approve(g, minor.token, name="王建军", number=ADULT_ID)
+    assert response.status_code == 422 and "与你在本平台实名认证的姓名不一致" in page
+    assert rows(app, m.id) == [] and "已扫码" in minor.poll()[1]
+    response, done = approve(g, minor.token, name="王建国", number=ADULT_ID)
+    assert response.status_code == 200 and "已同意" in done
+
+
+def test_a_declared_adult_whose_id_number_says_minor_must_ask_a_guardian(app, member):
+    from tests.purchase.test_application import APPLICANT, Buyer
+
+    m = member()
+    accept(m.client, m.client.get("/agreements/accept?next=/").get_data(as_text=True), birth_date="1990-05-01")
+    assert step_on(m.client, "/") is None  # accepted alone, as the adult they said they were
+    buyer = Buyer(m.client)
+    buyer.through(1)
+    response, page = buyer.post(2, **{**APPLICANT, "id_number": id_number(date(2010, 6, 1))})
+    assert response.status_code == 422 and "投保人须年满18周岁" in page
+    with app.app_context():
+        user = db.session.get(User, m.id)
+        assert user.birth_date == date(2010, 6, 1) and user.id_number is None  # corrected, not locked
+    step = step_on(m.client, "/")
+    assert step is not None  # the solo acceptances of a minor no longer count
+    page = m.client.get(step).get_data(as_text=True)
+    response = accept(m.client, page, birth_date=None)
+    assert "请让你的父母或其他监护人用" in response.get_data(as_text=True)

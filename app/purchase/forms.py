@@ -2,8 +2,8 @@ import re
 from datetime import date
 
 from stdnum.cn import ric
-from werkzeug.datastructures import MultiDict
 from stdnum.exceptions import ValidationError as InvalidNumber
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     DateField,

@@ -6,13 +6,15 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 # Development keys live in instance/dev.env (git-ignored), created on first run.
 WITH_ENV := set -a && . instance/dev.env && set +a &&
+# `make run PORT=8000`: QR codes and payment notifications follow (SITE_URL, unless given).
+PORT ?= 5000
 
 .PHONY: run setup test bench system-deps pdf-deps apt-missing clean
 
 run: setup pdf-deps instance/dev.env
 	$(WITH_ENV) $(BIN)/flask db upgrade
 	$(WITH_ENV) $(BIN)/flask seed-demo
-	$(WITH_ENV) $(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(WITH_ENV) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 setup: $(VENV)/.installed static/vendor/htmx.min.js
 
@@ -34,16 +36,17 @@ instance/dev.env:
 	chmod 600 $@
 
 # Debian packages. The e-policy PDF (and `make run`) needs a CJK font and Pango (WeasyPrint's); the tests add
-# Chromium for the browser tests, and the benchmark wrk.
+# Chromium for the browser tests and redis-server for the rate limits shared by processes, and the benchmark wrk.
 pdf-deps:
 	@$(MAKE) --no-print-directory apt-missing PACKAGES="$$( \
-	  fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk' || echo fonts-wqy-microhei; \
-	  ldconfig -p | grep -q libpangoft2-1.0 || echo libpangoft2-1.0-0)"
+	  fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk' || printf 'fonts-wqy-microhei '; \
+	  ldconfig -p | grep -q libpangoft2-1.0 || printf 'libpangoft2-1.0-0 ')"
 
 system-deps: pdf-deps
 	@$(MAKE) --no-print-directory apt-missing PACKAGES="$$( \
-	  command -v chromium >/dev/null || echo chromium; \
-	  command -v wrk >/dev/null || echo wrk)"
+	  command -v chromium >/dev/null || printf 'chromium '; \
+	  command -v redis-server >/dev/null || printf 'redis-server '; \
+	  command -v wrk >/dev/null || printf 'wrk ')"
 
 apt-missing:
 	@packages="$$(echo $(PACKAGES))"; \

@@ -88,6 +88,10 @@ def _check_config(app):
         missing = [key for key in PAY_SETTINGS if not app.config.get(key)]
         if missing:
             raise RuntimeError(f"Missing configuration: {', '.join(missing)} (WeChat Pay merchant settings)")
+    if (app.config["APP_ENV"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+            and _served_by_gunicorn() and os.environ.get("WEB_CONCURRENCY", "").strip() != "1"):
+        raise RuntimeError("Missing configuration: REDIS_URL (each gunicorn worker would count the rate limits "
+                           "on its own; only WEB_CONCURRENCY=1, a single worker, may run without it)")
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "app.db")
@@ -96,3 +100,10 @@ def _check_config(app):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://"):]
     elif uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+
+
+def _served_by_gunicorn():
+    """gunicorn's arbiter sets SERVER_SOFTWARE before it loads the app, in the master and every worker.
+    Its worker count can come from -w, a config file or WEB_CONCURRENCY; only WEB_CONCURRENCY=1 vouches for
+    one. CLI commands (cron) and tests are single processes and are not gunicorn."""
+    return os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/")

@@ -13,7 +13,10 @@ class Config:
     DATA_KEY = os.environ.get("DATA_KEY")
     # Keys rotated out: still decrypt what they encrypted (comma-separated, base64).
     DATA_KEYS_PREVIOUS = os.environ.get("DATA_KEYS_PREVIOUS", "")
-    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
+    # Unset: the address `flask run` serves here (its FLASK_RUN_PORT, default 5000); `make run PORT=` sets SITE_URL.
+    SITE_URL = os.environ.get("SITE_URL") or f"http://127.0.0.1:{os.environ.get('FLASK_RUN_PORT') or 5000}"
+    # Request bodies larger than this answer 413 before they are read (uploads will get their own limit).
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
 
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -27,7 +30,10 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    # Rate limits are counted in Redis, shared by every worker; in memory:// each process counts on its own,
+    # so production under several gunicorn workers refuses to start without it (see _check_config).
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     # Limits sit on the endpoints that do work per request (quotes; later login, claims, redemption).
     # Cached catalog pages carry none: flood protection for plain reads belongs to the proxy in front.

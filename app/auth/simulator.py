@@ -4,11 +4,20 @@ It speaks the protocol of app/auth/wechat.py: an authorize page (pick or create 
 refuse) that redirects back with a code, and the sns/oauth2/access_token and sns/userinfo JSON endpoints,
 with WeChat's errcodes. `make run` serves it at /dev/wechat when no WECHAT_APPID is configured; tests also
 mount it in a separate server on a loopback port as the fake WeChat. Production config never registers it.
-Codes and tokens live in this process's memory, as they would inside WeChat: run it single-process.
+
+Codes and access tokens carry what they stand for, signed with SECRET_KEY and dated, so any worker (or a
+second process on the same host) accepts what another issued. A code is single-use through a conditional
+insert into a small SQLite file of the simulator's own in the instance folder, shared by every process
+here. Not the app's database: the site's WeChat callback may hold SQLite's write lock while it asks for the
+token, and a simulator waiting for that lock would deadlock it. What a test arranges (fail_next) and the
+template messages "delivered" stay in the process that has them.
 """
 import hashlib
+import os
 import secrets
+import sqlite3
 import threading
+from contextlib import closing
 from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
@@ -23,6 +32,7 @@ from flask import (
     render_template,
     request,
 )
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.core.clock import utcnow
 
@@ -45,11 +55,9 @@ bp = Blueprint("wechat_simulator", __name__, url_prefix="/dev/wechat")
 
 
 class SimulatedWeChat:
-    """Issued codes and tokens, and errcodes a test asks the next call of an endpoint to answer with."""
+    """Errcodes a test asks the next call of an endpoint to answer with, and the messages sent."""
 
     def __init__(self):
-        self.codes = {}
-        self.tokens = {}
         self.fail_next = {}
         self.messages = []  # template messages "delivered"
         self.lock = threading.Lock()
@@ -69,6 +77,38 @@ def init_app(app):
 
 def _state():
     return current_app.extensions["wechat_simulator"]
+
+
+def _signer(kind):
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"wechat-simulator-{kind}")
+
+
+def _issue(kind, key, nickname, ttl):
+    """A code or an access token: who authorized, until when, and (for codes) a nonce to spend once."""
+    return _signer(kind).dumps({"u": key, "n": nickname, "x": (utcnow() + ttl).timestamp(),
+                                "j": secrets.token_urlsafe(8)})
+
+
+def _read(kind, value):
+    """The signed content of a code or token, or None when it is not one of ours."""
+    try:
+        content = _signer(kind).loads(value)
+    except BadSignature:
+        return None
+    return content if isinstance(content, dict) and {"u", "n", "x", "j"} <= content.keys() else None
+
+
+def _spend(code):
+    """Record the code as used; False when some process already did (the primary key decides)."""
+    path = os.path.join(current_app.instance_path, "wechat-simulator.sqlite3")
+    os.makedirs(current_app.instance_path, exist_ok=True)
+    with closing(sqlite3.connect(path, timeout=10)) as connection, connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS used_code (nonce TEXT PRIMARY KEY, expires REAL NOT NULL)")
+        # An expired code is refused on its date before it gets here: its record is no longer needed.
+        connection.execute("DELETE FROM used_code WHERE expires < ?", (utcnow().timestamp(),))
+        inserted = connection.execute("INSERT OR IGNORE INTO used_code (nonce, expires) VALUES (?, ?)",
+                                      (code["j"], code["x"])).rowcount
+    return inserted == 1
 
 
 def _digest(*parts):
@@ -122,11 +162,7 @@ def approve():
             key = "custom:" + nickname
         elif key not in DEMO_USERS:
             abort(400)
-        code = secrets.token_urlsafe(16)
-        with _state().lock:
-            _state().codes[code] = {"profile": demo_profile(key, nickname), "expires": utcnow() + CODE_TTL,
-                                    "used": False}
-        params = {"code": code, "state": state}
+        params = {"code": _issue("code", key, nickname, CODE_TTL), "state": state}
     separator = "&" if "?" in redirect_uri else "?"
     return redirect(redirect_uri + separator + urlencode(params))
 
@@ -154,18 +190,15 @@ def access_token():
         return _error(40002, "invalid grant_type")
     if not args.get("code"):
         return _error(41008, "missing code")
-    with _state().lock:
-        issued = _state().codes.get(args["code"])
-        if issued is None:
-            return _error(40029, "invalid code")
-        if issued["used"]:
-            return _error(40163, "code been used")
-        if utcnow() >= issued["expires"]:
-            return _error(42003, "code expired")
-        issued["used"] = True
-        profile = issued["profile"]
-        token = secrets.token_urlsafe(24)
-        _state().tokens[token] = {"profile": profile, "expires": utcnow() + TOKEN_TTL}
+    code = _read("code", args["code"])
+    if code is None:
+        return _error(40029, "invalid code")
+    if utcnow().timestamp() >= code["x"]:
+        return _error(42003, "code expired")
+    if not _spend(code):
+        return _error(40163, "code been used")
+    profile = demo_profile(code["u"], code["n"])
+    token = _issue("token", code["u"], code["n"], TOKEN_TTL)
     body = {"access_token": token, "expires_in": 7200, "refresh_token": secrets.token_urlsafe(24),
             "openid": profile["openid"], "scope": "snsapi_userinfo"}
     if profile["unionid"]:
@@ -179,13 +212,12 @@ def access_token():
 @failable("userinfo")
 def userinfo():
     args = request.args
-    with _state().lock:
-        issued = _state().tokens.get(args.get("access_token", ""))
-    if issued is None:
+    token = _read("token", args.get("access_token", ""))
+    if token is None:
         return _error(40001, "invalid credential, access_token is invalid or not latest")
-    if utcnow() >= issued["expires"]:
+    if utcnow().timestamp() >= token["x"]:
         return _error(42001, "access_token expired")
-    profile = issued["profile"]
+    profile = demo_profile(token["u"], token["n"])
     if args.get("openid") != profile["openid"]:
         return _error(40003, "invalid openid")
     if profile["snapshot"]:

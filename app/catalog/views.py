@@ -7,7 +7,7 @@ from app.catalog.forms import CatalogFilterForm, QuoteForm
 from app.catalog.models import DOCUMENT_KINDS, Category
 from app.core.clock import db_now, today_local
 from app.core.database import begin_write
-from app.core.htmx import render_page
+from app.core.htmx import render_page, wants_fragment
 from app.extensions import db, limiter, shared_cache
 
 MAX_PAGE = 10_000  # far past any real catalog; keeps the SQL offset within a 64-bit integer
@@ -31,7 +31,8 @@ def home():
 
 @bp.get("/products")
 def products():
-    """The catalog. An htmx request (typing, filters, pages) gets the results block only."""
+    """The catalog. An htmx request (typing, filters, pages) gets the results block only; typing in the
+    home page's search box (its target: #suggestions) gets that page's short list of the same results."""
     form = CatalogFilterForm()
     form.set_categories(shared_cache.get_or_make(
         "categories", lambda: [(c.slug, c.name) for c in Category.ordered()]))
@@ -42,14 +43,20 @@ def products():
             **form.criteria(), page=page, per_page=current_app.config["CATALOG_PAGE_SIZE"])
         return {"pagination": pagination}
 
+    template, block = "catalog/products.html", "results"
+    if wants_fragment() and request.htmx.target == "suggestions":
+        template, block = "catalog/home.html", "suggestions"
     if form.validate():
         criteria = form.criteria()
         if criteria.get("q") and page == 1:  # a search: remembered as the products it found first
             _remember(lambda: [p.id for p in services.search_products(
                 **criteria, page=1, per_page=trail.SEARCH_RESULTS_KEPT).items], "search")
-        return render_page("catalog/products.html", "results", form=form, load=load,
-                           cache_key=(tuple(form.url_args().items()), page))
-    return render_page("catalog/products.html", "results", 422, form=form, load=load)
+        response = render_page(template, block, form=form, load=load,
+                               cache_key=(tuple(form.url_args().items()), page))
+    else:
+        response = render_page(template, block, 422, form=form, load=load)
+    response.vary.add("HX-Target")
+    return response
 
 
 def _product_or_404(slug):

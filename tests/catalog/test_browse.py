@@ -169,6 +169,41 @@ def test_htmx_request_gets_only_the_results_block(client):
     assert 'name="q"' not in part_html
 
 
+def suggested(html):
+    return re.findall(r'<li><a href="/products/[^"]+"><strong>([^<]+)</strong>', html)
+
+
+def test_typing_on_the_home_page_lists_the_first_matches_of_the_catalog_search(client):
+    home = client.get("/").get_data(as_text=True)
+    box = re.search(r'<input id="home-q"[^>]*>', home).group(0)
+    assert 'hx-get="/products"' in box and 'hx-target="#suggestions"' in box and "keyup" not in box
+    assert '<div id="suggestions" class="suggestions" aria-live="polite"></div>' in home  # empty, for everyone
+    typing = {**HX, "HX-Target": "suggestions", "HX-Trigger": "home-q"}
+    response, html = get(client, "?q=医疗", **typing)
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="suggestions"')
+    assert "<html" not in html and "HX-Target" in response.headers["Vary"]
+    _, catalog = get(client, "?q=医疗")
+    total = re.search(r"共 <strong>(\d+)</strong> 款产品", catalog).group(1)
+    assert suggested(html) == names(catalog)[:5] and "守望定期寿险" not in suggested(html)
+    assert f'<a href="/products?q=%E5%8C%BB%E7%96%97">查看全部 {total} 款匹配“医疗”的产品</a>' in html
+    _, none = get(client, "?q=火星保险", **typing)
+    assert "没有与“火星保险”相关的产品" in none and suggested(none) == []
+    _, cleared = get(client, "?q=", **typing)
+    assert cleared.strip() == '<div id="suggestions" class="suggestions" aria-live="polite"></div>'
+    response, too_long = get(client, "?q=" + "医" * 41, **typing)
+    assert response.status_code == 422 and "搜索词最多 40 个字" in too_long
+    _, results = get(client, "?q=医疗", **HX)  # the catalog's own typing still gets its results block
+    assert results.lstrip().startswith('<section id="results"')
+
+
+def test_the_home_search_box_without_javascript_opens_the_catalog(client):
+    home = client.get("/").get_data(as_text=True)
+    form = re.search(r'<form class="hero-search"[^>]*>', home).group(0)
+    assert 'action="/products"' in form and 'method="get"' in form
+    _, html = get(client, "?q=医疗", **{"HX-Target": "suggestions"})  # a header alone is not htmx
+    assert "<html" in html and "安心百万医疗2026" in names(html)
+
+
 def test_boosted_and_history_restore_requests_get_the_full_page(client):
     for extra in ({"HX-Boosted": "true"}, {"HX-History-Restore-Request": "true"}):
         _, html = get(client, "?q=医疗", **HX, **extra)

@@ -30,7 +30,11 @@ def rename(app, name):
         db.session.commit()
 
 
+SUGGESTIONS = {**HX, "HX-Target": "suggestions"}  # typing in the home page's search box
+
+
 @pytest.mark.parametrize("path, headers", [("/products?q=医疗", {}), ("/products?q=医疗", HX), ("/", {}),
+                                           ("/products?q=医疗", SUGGESTIONS),
                                            ("/products/anxin-million-medical", {})])
 def test_catalog_fragments_are_reused_until_they_expire(cached_app, path, headers):
     client = cached_app.test_client()
@@ -53,6 +57,9 @@ def test_a_fragment_and_a_full_page_are_cached_apart(cached_app):
     assert "<html" in full and 'hx-swap-oob' not in full
     part = client.get("/products?q=医疗", headers=HX).get_data(as_text=True)
     assert "<html" not in part and 'hx-swap-oob="true"' in part
+    short = client.get("/products?q=医疗", headers=SUGGESTIONS).get_data(as_text=True)
+    assert short.lstrip().startswith('<div id="suggestions"')  # the home page's list, not the results
+    assert client.get("/products?q=医疗", headers=HX).get_data(as_text=True) == part
 
 
 def test_errors_are_never_cached(cached_app):

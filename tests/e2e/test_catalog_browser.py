@@ -38,6 +38,31 @@ def test_typing_a_query_updates_results_in_place_and_back_restores_them(page, li
     assert page.locator(".product-name").all_inner_texts() == medical
 
 
+def test_typing_on_the_home_page_lists_matches_under_the_box(page, live_server):
+    page.goto(live_server + "/")
+    mark_page(page)
+    search = page.get_by_label("搜索保险产品")
+    search.press_sequentially("医疗")  # key by key, as a person types
+    matches = page.locator("#suggestions li strong")
+    expect(matches.first).to_be_visible()
+    assert "安心百万医疗2026" in matches.all_inner_texts() and "守望定期寿险" not in matches.all_inner_texts()
+    search.fill("寿险")
+    expect(matches.filter(has_text="守望定期寿险")).to_be_visible()
+    assert "安心百万医疗2026" not in matches.all_inner_texts()
+    expect(page).to_have_url(live_server + "/")  # still the home page
+    assert still_same_page(page)
+    search.fill("")
+    expect(page.locator("#suggestions")).to_be_hidden()
+    search.fill("寿险")
+    page.get_by_role("link", name=re.compile("查看全部 \\d+ 款匹配“寿险”的产品")).click()
+    expect(page).to_have_url(re.compile(r"/products\?q=%E5%AF%BF%E9%99%A9"))
+    expect(page.locator(".result-count")).to_contain_text("匹配“寿险”")
+    page.go_back()
+    page.get_by_label("搜索保险产品").fill("重疾")
+    page.get_by_label("搜索保险产品").press("Enter")  # Enter opens the catalog's results
+    expect(page.locator(".result-count")).to_contain_text("匹配“重疾”")
+
+
 def test_filters_and_pages_swap_only_the_results(page, live_server):
     page.goto(live_server + "/products")
     mark_page(page)
@@ -101,6 +126,15 @@ def test_catalog_works_without_javascript(no_js_page, live_server):
     page.get_by_label("被保人年龄").fill("130")
     page.get_by_role("button", name="筛选").click()
     expect(page.locator("#age-error")).to_have_text("请输入 0–120 之间的整数周岁")
+
+
+def test_home_search_works_without_javascript(no_js_page, live_server):
+    page = no_js_page
+    page.goto(live_server + "/")
+    page.get_by_label("搜索保险产品").fill("医疗")
+    page.get_by_role("button", name="搜索", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/products\?q=%E5%8C%BB%E7%96%97"))
+    expect(page.locator(".result-count")).to_contain_text("匹配“医疗”")
 
 
 def test_calculator_works_without_javascript(no_js_page, live_server):

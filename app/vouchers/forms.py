@@ -1,5 +1,5 @@
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
 from app.core.forms import Form, QueryForm, choices
 from app.vouchers.models import KINDS
@@ -29,3 +29,9 @@ class StaffLoginForm(Form):
 
 class RedeemForm(Form):
     code = StringField("券码", validators=[InputRequired("请输入或扫描券码"), Length(max=40, message="券码过长")])
+
+
+class PeriodForm(QueryForm):
+    """?from=&to= of the redemptions: days (in the dates' sane range, see core.forms), either may be left out."""
+    start = DateField("开始日期", name="from", validators=[Optional()], invalid_value_message="请按 年-月-日 填写日期")
+    end = DateField("结束日期", name="to", validators=[Optional()], invalid_value_message="请按 年-月-日 填写日期")

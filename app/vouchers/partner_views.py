@@ -2,7 +2,7 @@
 the phone's camera), and the store's redemptions for settlement."""
 import csv
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from flask import Response, current_app, redirect, render_template, request, url_for
 
@@ -15,7 +15,7 @@ from app.extensions import db, limiter
 from app.vouchers import partner_bp as bp
 from app.vouchers import services as vouchers
 from app.vouchers import staff as staff_auth
-from app.vouchers.forms import RedeemForm, StaffLoginForm
+from app.vouchers.forms import PeriodForm, RedeemForm, StaffLoginForm
 from app.vouchers.staff import current_staff, staff_required
 
 
@@ -122,17 +122,13 @@ def redeem_submit(code):
     return _render_redeem(RedeemForm(formdata=None), voucher=voucher, done=True)
 
 
-def _period():
-    """[start, end) local days from ?from=&to= (default: the last 7 days), at most 92 days."""
-    today = today_local()
-    try:
-        start = date.fromisoformat(request.args.get("from", ""))
-    except ValueError:
-        start = today - timedelta(days=6)
-    try:
-        end = date.fromisoformat(request.args.get("to", ""))
-    except ValueError:
-        end = today
+def _period(form, today):
+    """[start, end] local days from the form (default: the last 7 days; a day it refuses counts as not
+    given), at most 92 days."""
+    form.validate()
+    start = form.start.data if not form.start.errors else None
+    end = (form.end.data if not form.end.errors else None) or today
+    start = start or end - timedelta(days=6)
     if end < start:
         start, end = end, start
     start = max(start, end - timedelta(days=91))
@@ -148,7 +144,8 @@ def _utc(day):
 def redemptions():
     """The store's redemptions by day with totals (count, settlement amount); CSV for settlement."""
     staff = current_staff()
-    start, end = _period()
+    form = PeriodForm()
+    start, end = _period(form, today_local())
     rows = vouchers.redemptions(staff.store_id, _utc(start), _utc(end + timedelta(days=1)))
     days = {}
     for voucher in rows:
@@ -159,9 +156,9 @@ def redemptions():
     names = vouchers.staff_names(staff.store_id)
     if request.args.get("format") == "csv":
         return _csv(staff, rows, names, start, end)
-    return render_template("partner/redemptions.html", staff=staff, days=days, start=start, end=end,
+    return render_template("partner/redemptions.html", staff=staff, days=days, start=start, end=end, form=form,
                            total_count=len(rows), total_amount=sum(v.offer.settlement_fen for v in rows),
-                           grouped=vouchers.grouped, staff_names=names)
+                           grouped=vouchers.grouped, staff_names=names), 422 if form.errors else 200
 
 
 def _csv(staff, rows, names, start, end):

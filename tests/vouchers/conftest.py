@@ -10,6 +10,7 @@ from app.core.clock import db_now, today_local
 from app.extensions import db
 from app.vouchers import staff as staff_auth
 from app.vouchers.models import Offer, Partner, PartnerStaff, Store
+from tests.auth.conftest import fake_wechat, wechat  # noqa: F401
 from tests.orders.conftest import fake_pay, pay  # noqa: F401
 from tests.purchase.conftest import customer  # noqa: F401
 

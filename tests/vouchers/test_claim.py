@@ -205,14 +205,15 @@ def test_the_home_page_shows_offers(client):
     assert "权益券" in page and "9.9元标准洗车" in page and "春节前洗车特惠" not in page  # not started yet
 
 
-def test_a_minor_cannot_accept_a_partners_agreement_alone(app, member, make_offer):
-    from app.auth.models import User
-    from tests.agreements.test_gate import accept
+def test_a_minor_cannot_accept_a_partners_agreement_alone(app, wechat, member, make_offer):
+    from tests.agreements.test_guardian import MinorDesktop, approve, guardian_opens
+    from tests.auth.conftest import Phone
     minor = member(nickname="十五岁的用户")
-    accept(minor.client, minor.client.get("/agreements/accept?next=/").get_data(as_text=True), birth_date="1990-01-01")
-    with app.app_context():  # as if our own agreements had been approved by a guardian
-        db.session.get(User, minor.id).birth_date = date(2011, 6, 1)
-        db.session.commit()
+    desktop = MinorDesktop(app, minor.client)  # our own agreements, approved by a guardian
+    guardian = Phone(app)
+    guardian_opens(guardian, desktop.token)
+    approve(guardian, desktop.token)
+    desktop.poll()
     offer_id = make_offer("lanjing")
     page = minor.client.get(f"/offers/{offer_id}").get_data(as_text=True)
     assert "未满18周岁，需由监护人同意《蓝鲸汽车美容用户服务协议》" in page and "立即领取" not in page

@@ -171,7 +171,9 @@ def test_the_stores_redemptions_by_day_with_totals_and_csv(app, member, customer
     assert {row[2] for row in rows[1:]} == set(codes) and all(row[4] == "25.00" for row in rows[1:])
     other_store = staff_of("蓝鲸汽车美容·广州天河店")  # sees its own store's only
     assert 'data-testid="total-count">0<' in other_store.client.get("/partner/redemptions").get_data(as_text=True)
-    assert staff.client.get("/partner/redemptions?from=garbage&to=2026-13-45").status_code == 200
+    garbage = staff.client.get("/partner/redemptions?from=garbage&to=2026-13-45")
+    assert garbage.status_code == 422 and garbage.get_data(as_text=True).count("请按 年-月-日 填写日期") == 2
+    assert "共核销" in garbage.get_data(as_text=True)  # the last 7 days, as if not given
 
 
 def test_add_staff_command(app):

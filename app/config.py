@@ -35,6 +35,9 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis gone: each process counts on its own until it is back, rather than every limited page failing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     # Limits sit on the endpoints that do work per request (quotes; later login, claims, redemption).
     # Cached catalog pages carry none: flood protection for plain reads belongs to the proxy in front.
     RATELIMIT_QUOTE = os.environ.get("RATELIMIT_QUOTE", "60 per minute")

@@ -18,7 +18,7 @@ from app.extensions import login_manager, shared_cache
 
 # Pages a user who has not (yet) accepted may still open: reading the agreements, the gate itself,
 # logging out, and their own consent ledger.
-OPEN_ENDPOINTS = {"static", "health.healthz", "auth.logout", "account.consents", "account.consents_export",
+OPEN_ENDPOINTS = {"static", "health.healthz", "health.readyz", "auth.logout", "account.consents", "account.consents_export",
                   "account.withdraw"}
 SESSION_KEY = "agreements_ok"
 
@@ -75,7 +75,7 @@ def check_after_login():
     """Before any page, once per change of the versions in force: a signed-in user who owes an
     acceptance sees the gate. A page itself still renders, with the step over it (base.html loads the
     modal with htmx; without JavaScript a <noscript> refresh goes to the full-page step)."""
-    if not current_user.is_authenticated or request.endpoint in OPEN_ENDPOINTS:
+    if request.endpoint in OPEN_ENDPOINTS or not current_user.is_authenticated:  # the endpoint needs no database
         return None
     if (request.endpoint or "").startswith(("agreements.", "wechat_simulator.", "wechatpay_simulator.", "partner.")):
         return None

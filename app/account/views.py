@@ -39,7 +39,8 @@ CHANNELS = {"desktop": "电脑网页", "phone": "手机"}
 
 def _render_me(form=None, status=200):
     form = form or AccountContactForm(data=_contact_data())
-    return render_template("account/me.html", user=current_user, form=form, counts=services.counts(current_user, db_now()),
+    return render_template("account/me.html", user=current_user, form=form,
+                           counts=services.counts(current_user, db_now()),
                            logins=services.recent_logins(current_user.id)), status
 
 

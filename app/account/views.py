@@ -15,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, logout_user
-from jinja2_fragments.flask import render_block
 
 from app.account import bp, services
 from app.account.forms import AccountContactForm, DeleteForm
@@ -28,7 +27,7 @@ from app.auth.phone import PhoneRefusal, open_code, press
 from app.core.clock import db_now, format_local, today_local, utcnow
 from app.core.database import writes
 from app.core.devices import channel_of, describe_browser
-from app.core.htmx import render_page, wants_fragment
+from app.core.htmx import go_to, render_page, wants_fragment
 from app.core.masking import mask_ip
 from app.core.qr import qr_data_uri
 from app.extensions import db
@@ -115,7 +114,7 @@ def privacy_switch(setting):
     db.session.commit()
     notice = NOTICES[setting][enabled].format(removed=removed)
     if wants_fragment():
-        return render_block("account/privacy.html", setting, user=current_user, form=ActionForm(), notice=notice)
+        return render_page("account/privacy.html", setting, user=current_user, form=ActionForm(), notice=notice)
     flash(notice, "info")
     return redirect(url_for("account.privacy"))
 
@@ -259,9 +258,7 @@ def delete_status(public_id):
             logout_user()
             session.clear()
             flash("你的账户已注销。依法保留的保单与授权记录仅用于履行合同和备查。", "info")
-            if wants_fragment():
-                return "", 200, {"HX-Redirect": url_for("catalog.home")}
-            return redirect(url_for("catalog.home"))
+            return go_to(url_for("catalog.home"))
         db.session.commit()
     return render_page("account/delete_confirm.html", "delete_status", qr=qr, state=qr.status)
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.agreements.models import Agreement, AgreementVersion, Consent
 from app.core.clock import age_on, to_local, today_local
+from app.core.domain import DomainError
 from app.extensions import db, shared_cache
 
 TEXTS = os.path.join(os.path.dirname(__file__), "texts")
@@ -25,13 +26,8 @@ ADULT_AGE = 18
 _markdown = MarkdownIt("commonmark", {"html": False})
 
 
-class AgreementError(Exception):
-    """``message`` is for the user; ``field`` names the form field it belongs to, if any."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class AgreementError(DomainError):
+    """An acceptance, withdrawal or publication refused."""
 
 
 def render_markdown(text) -> Markup:

@@ -22,7 +22,7 @@ from app.auth.services import safe_next
 from app.core.clock import age_on, db_now, today_local, utcnow
 from app.core.database import writes
 from app.core.devices import channel_of, describe_browser
-from app.core.htmx import render_page, wants_fragment
+from app.core.htmx import go_to, render_page, wants_fragment
 from app.core.qr import qr_data_uri
 from app.extensions import db
 
@@ -199,9 +199,7 @@ def guardian_refuse(token):
 def _continue(original):
     """Back to what the user was doing: a GET is redirected to; a POST is sent again with its fields."""
     if original["method"] == "GET":
-        if wants_fragment():
-            return "", 200, {"HX-Redirect": original["url"]}
-        return redirect(original["url"])
+        return go_to(original["url"])
     html = render_template("agreements/continue.html", original=original)
     if wants_fragment():  # out of the modal: the page becomes the continue step, which sends itself
         return html, 200, {"HX-Retarget": "body", "HX-Reswap": "innerHTML", "HX-Reselect": "main"}
@@ -215,6 +213,4 @@ def decline():
     logout_user()
     session.clear()
     flash("你未同意相关协议，已退出登录。你仍可以浏览保险产品和测算保费。", "info")
-    if wants_fragment():
-        return "", 200, {"HX-Redirect": url_for("catalog.home")}
-    return redirect(url_for("catalog.home"))
+    return go_to(url_for("catalog.home"))

@@ -1,23 +1,21 @@
 """Flask-Login wiring: who the session names, and where a visitor who must log in is sent."""
 from urllib.parse import urlsplit
 
-from flask import redirect, request, url_for
+from flask import request, url_for
 
 from app.auth.accounts import load_user
+from app.core.htmx import go_to
 from app.extensions import login_manager
 
 
 def send_to_login():
-    """To /login with a return path; an htmx request is redirected as a whole page."""
+    """To /login with a return path."""
     if request.method == "GET":
         back = request.full_path.rstrip("?")
     else:  # a form posted without a session: come back to the page it was on
         referrer = urlsplit(request.referrer or "")
         back = referrer.path + (f"?{referrer.query}" if referrer.query else "") if referrer.netloc == request.host else "/"
-    target = url_for("auth.login", next=back)
-    if request.headers.get("HX-Request"):
-        return "", 200, {"HX-Redirect": target}
-    return redirect(target)
+    return go_to(url_for("auth.login", next=back))
 
 
 def init_app(app):

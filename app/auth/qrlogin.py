@@ -25,14 +25,16 @@ from app.auth import accounts
 from app.auth.models import QRLogin
 from app.auth.wechat import WeChatProfile
 from app.core.database import begin_write, read_once
+from app.core.domain import DomainError
 from app.extensions import db
 
 OPEN_STATES = ("pending", "scanned", "confirmed")
 FINAL_STATES = ("consumed", "expired", "cancelled")
 
 
-class QRLoginError(Exception):
-    """A transition that is not allowed from the token's state; ``message`` is for the phone."""
+class QRLoginError(DomainError):
+    """A transition that is not allowed from the token's state; ``message`` is for the phone, ``reason``
+    names the state (or the refusal) that stood in the way."""
 
     MESSAGES = {
         "expired": "二维码已过期，请在电脑上刷新二维码后重新扫码",
@@ -49,9 +51,8 @@ class QRLoginError(Exception):
     }
 
     def __init__(self, reason):
-        super().__init__(reason)
+        super().__init__(self.MESSAGES[reason])
         self.reason = reason
-        self.message = self.MESSAGES[reason]
 
 
 def hash_secret(value: str) -> str:

@@ -17,7 +17,7 @@ from app.auth.wechat import WeChatError
 from app.core.clock import db_now
 from app.core.database import begin_write, writes
 from app.core.devices import describe_browser
-from app.core.htmx import render_page, wants_fragment
+from app.core.htmx import go_to, render_page, wants_fragment
 from app.core.masking import mask_ip
 from app.core.qr import qr_data_uri
 from app.extensions import db, limiter
@@ -77,9 +77,7 @@ def qr_status(public_id):
             session.clear()  # a new session (and cookie) for the logged-in user
             login_user(user)
             db.session.commit()
-            response = redirect(qr.next_url)
-            if wants_fragment():
-                response = current_app.make_response(("", 200, {"HX-Redirect": qr.next_url}))
+            response = go_to(qr.next_url)
             response.delete_cookie(_nonce_cookie(public_id), path="/login")
             return response
         db.session.commit()

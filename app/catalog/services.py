@@ -16,6 +16,7 @@ from app.catalog.models import (
     RateRow,
 )
 from app.core.clock import age_on
+from app.core.domain import DomainError
 from app.core.money import format_yuan, round_fen
 from app.extensions import db, shared_cache
 
@@ -35,13 +36,8 @@ _ORDER = {
 }
 
 
-class QuoteError(Exception):
-    """Input the rate table cannot price; ``field`` names the form field the message belongs to."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class QuoteError(DomainError):
+    """Input the rate table cannot price."""
 
 
 def listing_query():
@@ -136,24 +132,24 @@ def quote_premium(product: Product, *, plan_code, age=None, birth_date=None, tod
     """
     plan = next((p for p in product.plans if p.code == plan_code), None)
     if plan is None:
-        raise QuoteError("plan", "请选择本产品提供的保障方案")
+        raise QuoteError("请选择本产品提供的保障方案", "plan")
     if birth_date is not None:
         if birth_date > today:
-            raise QuoteError("birth_date", "出生日期不能晚于今天")
+            raise QuoteError("出生日期不能晚于今天", "birth_date")
         age = age_on(birth_date, today)
         age_field, age_source = "birth_date", f"按出生日期 {birth_date:%Y-%m-%d} 计算至 {today:%Y-%m-%d}"
     elif age is not None:
         age_field, age_source = "age", "按填写的周岁年龄"
     else:
-        raise QuoteError("age", "请填写被保险人的出生日期或周岁年龄")
+        raise QuoteError("请填写被保险人的出生日期或周岁年龄", "age")
     if not product.age_min <= age <= product.age_max:
-        raise QuoteError(age_field, f"本产品仅承保{product.age_range_text}的被保险人，当前为{age}周岁")
+        raise QuoteError(f"本产品仅承保{product.age_range_text}的被保险人，当前为{age}周岁", age_field)
     if product.priced_by_gender and gender not in GENDERS:
-        raise QuoteError("gender", "请选择被保险人的性别")
+        raise QuoteError("请选择被保险人的性别", "gender")
     if product.priced_by_social_security and social_security is None:
-        raise QuoteError("social_security", "请选择被保险人是否有医保（社保）")
+        raise QuoteError("请选择被保险人是否有医保（社保）", "social_security")
     if frequency not in product.frequencies:
-        raise QuoteError("frequency", "本产品不支持该缴费方式")
+        raise QuoteError("本产品不支持该缴费方式", "frequency")
 
     def matches(row):
         return (row.age_min <= age <= row.age_max

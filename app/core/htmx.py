@@ -1,5 +1,5 @@
 """One template per page; htmx requests get only the named block of it."""
-from flask import current_app, make_response, render_template, request
+from flask import current_app, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
 from app.extensions import shared_cache
@@ -15,6 +15,14 @@ def wants_fragment():
     """
     hx = request.htmx
     return bool(hx) and not hx.boosted and not hx.history_restore_request
+
+
+def go_to(url):
+    """Send the browser to ``url``: a 302, or for an htmx request that would swap a fragment, a 200 with
+    HX-Redirect (htmx loads the whole page; it does not follow a 302 as a navigation)."""
+    if wants_fragment():
+        return make_response(("", 200, {"HX-Redirect": url}))
+    return redirect(url)
 
 
 def render_page(template, block, status=200, *, cache_key=None, load=None, **context):

@@ -26,6 +26,7 @@ from app.agreements import services as agreements
 from app.catalog.models import Product
 from app.core.clock import db_now, to_local, today_local
 from app.core.database import begin_write
+from app.core.domain import DomainError
 from app.extensions import db
 from app.orders.models import Order, Policy
 from app.payments import PayError, pay_client
@@ -33,12 +34,8 @@ from app.purchase import applications
 from app.purchase.models import Application
 
 
-class OrderError(Exception):
-    """``message`` is for the user."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+class OrderError(DomainError):
+    """An order or policy cannot do what was asked (pay, surrender)."""
 
 
 class PaymentMismatch(Exception):

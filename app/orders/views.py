@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from app.auth.forms import ActionForm
 from app.core.clock import db_now, today_local, utcnow
-from app.core.htmx import render_page, wants_fragment
+from app.core.htmx import go_to, render_page, wants_fragment
 from app.core.qr import qr_data_uri
 from app.extensions import csrf
 from app.orders import bp, epolicy
@@ -33,9 +33,7 @@ def _paid_redirect(order):
     if order.status == "issued":
         policy = orders.policy_of(order)
         target = url_for("orders.policy", number=policy.number)
-    if wants_fragment():
-        return current_app.make_response(("", 200, {"HX-Redirect": target}))
-    return redirect(target)
+    return go_to(target)
 
 
 @bp.get("/orders/<number>")

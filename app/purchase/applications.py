@@ -12,6 +12,7 @@ from stdnum.cn import ric
 from app.agreements.services import ADULT_AGE
 from app.catalog.services import QuoteError, quote_premium
 from app.core.clock import age_on
+from app.core.domain import DomainError
 from app.core.pii import keyed_hash
 from app.extensions import db
 from app.purchase.models import Application
@@ -24,11 +25,8 @@ NOTICES = {"repriced": "已按被保险人的实际年龄和条件重新计算�
 ESTIMATE = {"age": 30, "gender": "M", "social_security": True}
 
 
-class ApplicationError(Exception):
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ApplicationError(DomainError):
+    """A step of the application refused."""
 
 
 def new_number(today: date) -> str:

@@ -94,33 +94,106 @@ def buy(slug):
     return redirect(url_for("purchase.step", slug=slug, number=application.number, step=application.step))
 
 
-def _step_form(step, product, application, formdata=None):
-    """The step's form, filled from the saved breakpoint on a GET."""
-    details = application.details
-    if step == 1:
-        data = {"plan": application.plan_code, "frequency": application.frequency}
-        return PlanForm(formdata=formdata, data=data).for_product(product)
-    if step == 2:
-        saved = details.get("applicant") or {}
-        address = saved.get("address") or {}
-        data = {**saved, **{k: address.get(k) for k in ("province", "city", "district")},
-                "address": address.get("detail")}
-        if current_user.id_number:
-            data.update(name=current_user.real_name, id_number=current_user.id_number)
-        return ApplicantForm(formdata=formdata, data=data)
-    if step == 3:
-        saved = details.get("insured") or {}
-        data = {**saved, "social_security": "no" if saved.get("social_security") is False else "yes"}
-        form = InsuredForm(formdata=formdata, data=data)
-        form.relation.choices = choices(applications.RELATIONS.items())
-        return form
-    if step == 4:
-        saved = details.get("beneficiaries") or {"statutory": True, "people": []}
-        data = {"kind": "statutory" if saved["statutory"] else "named", "people": saved["people"]}
-        return BeneficiaryForm(formdata=formdata, data=data)
-    if step == 5:
-        return ActionForm(formdata=formdata)
+# The steps, as a table: each step's form (filled from the saved breakpoint, or from what was posted) and
+# how it is saved. A save returns where to go next, or None for the next step; ApplicationError refuses.
+
+def _plan_form(product, application, formdata):
+    data = {"plan": application.plan_code, "frequency": application.frequency}
+    return PlanForm(formdata=formdata, data=data).for_product(product)
+
+
+def _save_plan(product, application, form, today, now):
+    applications.save_plan(application, product, plan_code=form.plan.data, frequency=form.frequency.data,
+                           today=today, now=now)
+
+
+def _applicant_form(product, application, formdata):
+    saved = application.details.get("applicant") or {}
+    address = saved.get("address") or {}
+    data = {**saved, **{k: address.get(k) for k in ("province", "city", "district")},
+            "address": address.get("detail")}
+    if current_user.id_number:  # the locked real-name identity, whatever was sent
+        data.update(name=current_user.real_name, id_number=current_user.id_number)
+        if formdata is not None:
+            formdata = formdata.copy()
+            formdata["name"], formdata["id_number"] = current_user.real_name, current_user.id_number
+    return ApplicantForm(formdata=formdata, data=data)
+
+
+def _save_applicant(product, application, form, today, now):
+    if applications.correct_birth_date(current_user, form.id_number.data):
+        db.session.commit()  # kept even if this step is refused: the consents depend on it
+        session.pop(SESSION_KEY, None)  # the gate looks again on the next page
+        begin_write()
+        application = _application_or_404(product, application.number)
+    applications.save_applicant(application, current_user, name=form.name.data, id_number=form.id_number.data,
+                                mobile=form.mobile.data, email=form.email.data, province=form.province.data,
+                                city=form.city.data, district=form.district.data, address=form.address.data,
+                                today=today, now=now)
+
+
+def _insured_form(product, application, formdata):
+    saved = application.details.get("insured") or {}
+    data = {**saved, "social_security": "no" if saved.get("social_security") is False else "yes"}
+    form = InsuredForm(formdata=formdata, data=data)
+    form.relation.choices = choices(applications.RELATIONS.items())
+    return form
+
+
+def _save_insured(product, application, form, today, now):
+    notice = applications.save_insured(application, product, relation=form.relation.data, name=form.name.data,
+                                       id_number=form.id_number.data,
+                                       social_security=form.social_security.data != "no", today=today, now=now)
+    if notice:
+        return url_for("purchase.step", slug=product.slug, number=application.number, step=4, notice=notice)
+    return None
+
+
+def _beneficiaries_form(product, application, formdata):
+    saved = application.details.get("beneficiaries") or {"statutory": True, "people": []}
+    data = {"kind": "statutory" if saved["statutory"] else "named", "people": saved["people"]}
+    return BeneficiaryForm(formdata=formdata, data=data)
+
+
+def _save_beneficiaries(product, application, form, today, now):
+    statutory = form.kind.data != "named"
+    applications.save_beneficiaries(application, statutory=statutory,
+                                    people=[] if statutory else form.people_data(), now=now)
+
+
+def _health_form(product, application, formdata):
+    return ActionForm(formdata=formdata)
+
+
+def _save_health(product, application, form, today, now):
+    answers = [request.form.get(f"q{i}", "") for i in range(len(applications.health_questions(product)))]
+    if not applications.save_health(application, product, answers, now):  # a 是: the application ends here
+        return url_for("purchase.done", slug=product.slug, number=application.number)
+    return None
+
+
+def _confirm_form(product, application, formdata):
     return ConfirmForm(formdata=formdata, data={"idempotency_key": orders.new_idempotency_key()})
+
+
+def _save_confirm(product, application, form, today, now):
+    order = _place_order(application, product, form.idempotency_key.data, today, now)
+    return url_for("orders.pay", number=order.number)
+
+
+STEP_TABLE = {
+    1: (_plan_form, _save_plan),
+    2: (_applicant_form, _save_applicant),
+    3: (_insured_form, _save_insured),
+    4: (_beneficiaries_form, _save_beneficiaries),
+    5: (_health_form, _save_health),
+    6: (_confirm_form, _save_confirm),
+}
+
+
+def _step_form(step, product, application, formdata=None):
+    """The step's form: from the saved breakpoint on a GET, from what was posted otherwise."""
+    return STEP_TABLE[step][0](product, application, formdata)
 
 
 def _render_step(step, product, application, form, status=200, notice=None, errors=None):
@@ -167,60 +240,22 @@ def save_step(slug, number, step):
             return redirect(url_for("orders.pay", number=order.number))
     if application.status != "draft" or step not in STEPS or step > application.step:
         return redirect(url_for("purchase.step", slug=slug, number=number, step=application.step))
-    formdata = request.form
-    if step == 2 and current_user.id_number:  # the locked real-name identity, whatever was sent
-        formdata = request.form.copy()
-        formdata["name"], formdata["id_number"] = current_user.real_name, current_user.id_number
-    form = _step_form(step, product, application, formdata=formdata)
-    today, now = today_local(), db_now()
-    notice, errors = None, {}
+    form = _step_form(step, product, application, formdata=request.form)
+    if not form.validate():
+        return _render_step(step, product, application, form, 422)
     try:
-        if not form.validate():
-            raise applications.ApplicationError("")
-        if step == 1:
-            applications.save_plan(application, product, plan_code=form.plan.data,
-                                   frequency=form.frequency.data, today=today, now=now)
-        elif step == 2:
-            if applications.correct_birth_date(current_user, form.id_number.data):
-                db.session.commit()  # kept even if this step is refused: the consents depend on it
-                session.pop(SESSION_KEY, None)  # the gate looks again on the next page
-                begin_write()
-                application = _application_or_404(product, number)
-            applications.save_applicant(application, current_user, name=form.name.data, id_number=form.id_number.data,
-                                        mobile=form.mobile.data, email=form.email.data,
-                                        province=form.province.data, city=form.city.data,
-                                        district=form.district.data, address=form.address.data,
-                                        today=today, now=now)
-        elif step == 3:
-            notice = applications.save_insured(
-                application, product, relation=form.relation.data, name=form.name.data,
-                id_number=form.id_number.data, social_security=form.social_security.data != "no",
-                today=today, now=now)
-        elif step == 4:
-            statutory = form.kind.data != "named"
-            applications.save_beneficiaries(application, statutory=statutory,
-                                            people=[] if statutory else form.people_data(), now=now)
-        elif step == 5:
-            answers = [request.form.get(f"q{i}", "") for i in range(len(applications.health_questions(product)))]
-            if not applications.save_health(application, product, answers, now):
-                db.session.commit()
-                return redirect(url_for("purchase.done", slug=slug, number=number))
-        else:
-            order = _place_order(application, product, form.idempotency_key.data, today, now)
-            return redirect(url_for("orders.pay", number=order.number))
+        target = STEP_TABLE[step][1](product, application, form, today_local(), db_now())
     except applications.ApplicationError as error:
         db.session.rollback()
-        if error.message:
-            target = form[error.field].errors if error.field in form else None
-            if target is not None:
-                target.append(error.message)
-            else:
-                errors[error.field or "form"] = error.message
-        application = _application_or_404(product, number)
-        return _render_step(step, product, application, form, 422, errors=errors)
+        errors = {}
+        field = field_named(form, error.field or "")
+        if field is not None:
+            field.errors.append(error.message)
+        else:
+            errors[error.field or "form"] = error.message
+        return _render_step(step, product, _application_or_404(product, number), form, 422, errors=errors)
     db.session.commit()
-    return redirect(url_for("purchase.step", slug=slug, number=number, step=step + 1,
-                            **({"notice": notice} if notice else {})))
+    return redirect(target or url_for("purchase.step", slug=slug, number=number, step=step + 1))
 
 
 def _place_order(application, product, key, today, now):

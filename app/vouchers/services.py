@@ -14,6 +14,7 @@ from stdnum import luhn
 from app.auth.models import User
 from app.catalog.models import Category, Product
 from app.core.clock import SHANGHAI, format_local, to_local
+from app.core.domain import DomainError
 from app.core.pii import keyed_hash
 from app.extensions import db
 from app.orders.models import Order, Policy
@@ -25,13 +26,8 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12  # 11 random characters (about 54 bits) and the check character
 
 
-class VoucherError(Exception):
-    """``message`` is for the user (or the staff member)."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class VoucherError(DomainError):
+    """A claim or a redemption refused; the message is for the user (or the staff member)."""
 
 
 def new_code():

@@ -96,13 +96,18 @@ def latest_consents(user):
     return latest
 
 
+def is_minor(birth_date, on):
+    """Under 18 (周岁) on that day; an unknown birth date is not taken for a minor's."""
+    return birth_date is not None and age_on(birth_date, on) < ADULT_AGE
+
+
 def stands(row, birth_date):
     """Whether a consent row counts: an acceptance given alone by someone who was a minor that day (by
     the birth date we know now: a declared one may later be corrected by an ID number) does not; one a
     guardian approved does."""
-    if row.action != "accept" or row.guardian_consent_id is not None or birth_date is None:
+    if row.action != "accept" or row.guardian_consent_id is not None:
         return True
-    return age_on(birth_date, to_local(row.at).date()) >= ADULT_AGE
+    return not is_minor(birth_date, to_local(row.at).date())
 
 
 def pending_agreements(user, today, scope_refs=()):

@@ -19,7 +19,7 @@ from app.agreements.forms import AcceptForm, GuardianForm
 from app.auth import qrlogin
 from app.auth.phone import PhoneRefusal, forget_scanner, open_code, press, scanned_code
 from app.auth.services import safe_next
-from app.core.clock import age_on, db_now, today_local, utcnow
+from app.core.clock import db_now, today_local, utcnow
 from app.core.database import writes
 from app.core.devices import channel_of, describe_browser
 from app.core.htmx import go_to, render_page, wants_fragment
@@ -94,7 +94,7 @@ def _is_minor(form, today):
         raise services.AgreementError("出生日期不能晚于今天", field="birth_date")
     if current_user.birth_date is None:
         current_user.birth_date = birth_date
-    return age_on(birth_date, today) < services.ADULT_AGE
+    return services.is_minor(birth_date, today)
 
 
 def _ask_guardian(form, original, today):

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import func, select, update
 from stdnum import luhn
 
+from app.agreements import services as agreements
 from app.auth.models import User
 from app.catalog.models import Category, Product
 from app.core.clock import SHANGHAI, format_local, to_local
@@ -131,6 +132,36 @@ def claim_problem(user, offer, today, claimed):
     if offer.stock_left <= 0:
         return "已领完"
     return None
+
+
+def partner_pending(user, offer, today):
+    """The partner's agreement version the user still has to accept before claiming, or None."""
+    pending = agreements.pending_agreements(user, today, scope_refs=[("partner", offer.partner.slug)])
+    return next((p for p in pending if p.agreement.scope == "partner"), None)
+
+
+def minor_problem(user, pending, today):
+    """A minor cannot accept a partner's agreement alone (our own agreements took a guardian's approval)."""
+    if pending is not None and agreements.is_minor(user.birth_date, today):
+        return f"未满18周岁，需由监护人同意《{pending.agreement.title}》，暂不能在线领取本券"
+    return None
+
+
+def claim_with_agreement(user, offer, *, agreed, version_id, submission, today, now, ip, user_agent, channel):
+    """领取 as one step: the partner's agreement, if the user has not accepted its version in force,
+    accepted here (written to the consent ledger), then the voucher (see claim). VoucherError or
+    AgreementError when refused; flushes, the caller commits."""
+    pending = partner_pending(user, offer, today)
+    problem = minor_problem(user, pending, today)
+    if problem:
+        raise VoucherError(problem)
+    if pending is not None:
+        if not agreed:
+            raise VoucherError(f"请阅读并同意《{pending.agreement.title}》", field="agreement")
+        agreements.record_acceptance(user, [version_id], submission=submission, today=today, now=now, ip=ip,
+                                     user_agent=user_agent, channel=channel,
+                                     scope_refs=[("partner", offer.partner.slug)])
+    return claim(user, offer, today, now)
 
 
 def claim(user, offer, today, now):

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.agreements import services as agreements
 from app.agreements.gate import consent_required
-from app.core.clock import age_on, db_now, today_local
+from app.core.clock import db_now, today_local
 from app.core.database import writes
 from app.core.devices import channel_of
 from app.core.htmx import render_page
@@ -43,27 +43,13 @@ def _offer_or_404(offer_id):
     return offer
 
 
-def _partner_pending(offer, today):
-    """The partner's agreement version the user still has to accept, or None."""
-    pending = agreements.pending_agreements(current_user, today, scope_refs=[("partner", offer.partner.slug)])
-    return next((p for p in pending if p.agreement.scope == "partner"), None)
-
-
-def _minor_problem(pending, today):
-    """A minor cannot accept a partner's agreement alone (our own agreements took a guardian's approval)."""
-    birth_date = current_user.birth_date
-    if pending is not None and birth_date is not None and age_on(birth_date, today) < agreements.ADULT_AGE:
-        return f"未满18周岁，需由监护人同意《{pending.agreement.title}》，暂不能在线领取本券"
-    return None
-
-
 def _render_offer(offer, form=None, status=200, error=None):
     today = today_local()
     signed_in = current_user.is_authenticated
-    pending = _partner_pending(offer, today) if signed_in else None
+    pending = vouchers.partner_pending(current_user, offer, today) if signed_in else None
     claimed = vouchers.claimed_count(current_user, offer) if signed_in else 0
-    problem = (_minor_problem(pending, today) or vouchers.claim_problem(current_user, offer, today, claimed)
-               if signed_in else None)
+    problem = (vouchers.minor_problem(current_user, pending, today)
+               or vouchers.claim_problem(current_user, offer, today, claimed) if signed_in else None)
     form = form or ClaimForm(data={"submission": agreements.new_submission_key(),
                                    "agreement_version": pending.version.id if pending else ""})
     return render_template(
@@ -91,24 +77,18 @@ def claim(offer_id):
     today, now = today_local(), db_now()
     if not form.validate():
         return _render_offer(offer, form, 422)
-    pending = _partner_pending(offer, today)
     try:
-        minor = _minor_problem(pending, today)
-        if minor:
-            raise vouchers.VoucherError(minor)
-        if pending is not None:
-            if not form.agreement.data:
-                form.agreement.errors.append(f"请阅读并同意《{pending.agreement.title}》")
-                raise vouchers.VoucherError("")
-            agreements.record_acceptance(
-                current_user, [_version_id(form.agreement_version.data)], submission=form.submission.data,
-                today=today, now=now, ip=request.remote_addr or "", user_agent=request.user_agent.string,
-                channel=channel_of(request.user_agent.string), scope_refs=[("partner", offer.partner.slug)])
-        voucher = vouchers.claim(current_user, offer, today, now)
+        voucher = vouchers.claim_with_agreement(
+            current_user, offer, agreed=form.agreement.data, version_id=_version_id(form.agreement_version.data),
+            submission=form.submission.data, today=today, now=now, ip=request.remote_addr or "",
+            user_agent=request.user_agent.string, channel=channel_of(request.user_agent.string))
         db.session.commit()
     except (vouchers.VoucherError, agreements.AgreementError) as error:
         db.session.rollback()
-        return _render_offer(_offer_or_404(offer_id), form, 422, error=error.message or None)
+        if error.field == "agreement":
+            form.agreement.errors.append(error.message)
+            return _render_offer(_offer_or_404(offer_id), form, 422)
+        return _render_offer(_offer_or_404(offer_id), form, 422, error=error.message)
     except IntegrityError:
         db.session.rollback()  # a twin request (double click) took the same place in the limit
         return _render_offer(_offer_or_404(offer_id), form, 409,

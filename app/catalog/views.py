@@ -8,6 +8,7 @@ from app.catalog.models import DOCUMENT_KINDS, Category
 from app.core.clock import db_now, today_local
 from app.core.database import begin_write
 from app.core.htmx import render_page, wants_fragment
+from app.core.parts import parts
 from app.extensions import db, limiter, shared_cache
 
 MAX_PAGE = 10_000  # far past any real catalog; keeps the SQL offset within a 64-bit integer
@@ -18,9 +19,8 @@ DEFAULT_QUOTE = {"age": 30, "gender": "M", "social_security": "yes", "frequency"
 def home():
     """Home: categories with their product counts, featured products, offers, the search box."""
     def load():
-        from app.vouchers.services import open_offers  # the home page shows the partners' offers too
         return {"categories": services.category_counts(), "featured": services.featured_products(),
-                "offers": open_offers(today_local(), 4)}
+                "home_parts": parts("home", today=today_local())}
 
     personal, recommended = False, None
     if current_user.is_authenticated:  # one person's block, outside the shared content
@@ -67,17 +67,8 @@ def _product_or_404(slug):
 
 
 def _render_product(product, form, quote, status=200):
-    return render_page("catalog/product.html", "quote", status,
-                       product=product, form=form, quote=quote, draft=_draft_of(product))
-
-
-def _draft_of(product):
-    """The signed-in user's unfinished application for this product, to offer 继续投保."""
-    if not current_user.is_authenticated:
-        return None
-    from app.purchase.applications import drafts
-    found = drafts(current_user, product.id)
-    return found[0] if found else None
+    return render_page("catalog/product.html", "quote", status, product=product, form=form, quote=quote,
+                       actions=parts("product_actions", product=product, user=current_user))
 
 
 @bp.get("/products/<slug:slug>")

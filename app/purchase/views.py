@@ -21,6 +21,7 @@ from app.core.clock import db_now, today_local
 from app.core.database import begin_write, writes
 from app.core.forms import choices, field_named
 from app.core.htmx import render_page
+from app.core.parts import register
 from app.extensions import db, limiter
 from app.orders import services as orders
 from app.purchase import applications, bp, car_quotes
@@ -317,3 +318,10 @@ def delete(slug, number):
         db.session.commit()
         flash("已删除未完成的投保单及其中保存的个人信息。", "info")
     return redirect(url_for("account.applications"))
+
+
+@register(bp, "product_actions", "purchase/product_actions.html")
+def product_actions(product, user):
+    """A product page's 立即投保, or 继续投保 the user's unfinished application for it."""
+    found = applications.drafts(user, product.id) if user.is_authenticated else []
+    return {"product": product, "draft": found[0] if found else None}

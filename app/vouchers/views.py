@@ -9,6 +9,7 @@ from app.core.clock import db_now, today_local
 from app.core.database import writes
 from app.core.devices import channel_of
 from app.core.htmx import render_page
+from app.core.parts import register
 from app.core.qr import qr_data_uri
 from app.extensions import db
 from app.vouchers import bp
@@ -120,3 +121,10 @@ def voucher(code):
     return render_template("vouchers/voucher.html", voucher=voucher, state=vouchers.state(voucher, db_now()),
                            qr_image=qr_data_uri(voucher.code), grouped=vouchers.grouped(voucher.code),
                            stores=vouchers.stores_of(voucher.offer.partner_id))
+
+
+@register(bp, "home", "vouchers/home_offers.html")
+def home_offers(today):
+    """The home page's offers: a few open ones (the same for every visitor: cached with the home page)."""
+    offers = vouchers.open_offers(today, 4)
+    return {"offers": offers} if offers else None

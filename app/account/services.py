@@ -1,6 +1,9 @@
 """The account centre's promises, kept: contact data the user corrects, privacy switches honoured (and
 written to the ledger), the browsing trail only while personalisation is on, recent logins, a copy of
-everything we hold, and 注销 (account deletion) keeping only what the law requires."""
+everything we hold, and 注销 (account deletion) keeping only what the law requires.
+
+Flushes at most; the view commits.
+"""
 import json
 
 from sqlalchemy import delete, func, select, update

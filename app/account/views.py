@@ -24,7 +24,7 @@ from app.agreements.models import PRIVACY_SETTINGS
 from app.auth import qrlogin
 from app.auth.forms import ActionForm
 from app.auth.phone import PhoneRefusal, open_code, press
-from app.core.clock import db_now, format_local, today_local, utcnow
+from app.core.clock import db_now, format_local, today_local
 from app.core.database import writes
 from app.core.devices import channel_of, describe_browser
 from app.core.htmx import go_to, render_page, wants_fragment
@@ -176,7 +176,7 @@ def withdraw(kind):
     if agreement is None:
         abort(404)
     try:
-        agreements.withdraw(current_user, agreement, now=utcnow().replace(tzinfo=None),
+        agreements.withdraw(current_user, agreement, now=db_now(),
                             ip=request.remote_addr or "", user_agent=request.user_agent.string,
                             channel=channel_of(request.user_agent.string))
     except agreements.AgreementError as error:

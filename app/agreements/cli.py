@@ -4,7 +4,7 @@ from datetime import date
 import click
 
 from app.agreements import bp, services
-from app.core.clock import utcnow
+from app.core.clock import db_now
 from app.extensions import db
 
 bp.cli.short_help = "Publish agreement versions."
@@ -29,7 +29,7 @@ def publish(kind, version, released, effective, summary, text):
     """Publish TEXT (Markdown) as VERSION of the agreement KIND."""
     try:
         row = services.publish(kind, version, released, effective, summary, text.read(),
-                               utcnow().replace(tzinfo=None))
+                               db_now())
     except services.AgreementError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()

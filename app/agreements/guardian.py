@@ -1,7 +1,10 @@
 """A minor's acceptance, approved by a guardian on the guardian's own phone through the QR bridge:
 the minor's page shows a code; the guardian scans it with their own WeChat, sees who is asking and what,
 gives name, ID number (an adult's) and relationship, and confirms. Only then are the minor's consents
-written, each linked to the guardian's."""
+written, each linked to the guardian's.
+
+Flushes at most; the view commits.
+"""
 import json
 
 from sqlalchemy import select

@@ -1,4 +1,7 @@
-"""Which agreement version is in force, what a user still has to accept, and recording consent."""
+"""Which agreement version is in force, what a user still has to accept, and recording consent.
+
+Flushes at most; the view commits.
+"""
 import os
 import secrets
 from dataclasses import dataclass

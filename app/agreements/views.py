@@ -19,7 +19,7 @@ from app.agreements.forms import AcceptForm, GuardianForm
 from app.auth import qrlogin
 from app.auth.phone import PhoneRefusal, forget_scanner, open_code, press, scanned_code
 from app.auth.services import safe_next
-from app.core.clock import db_now, today_local, utcnow
+from app.core.clock import db_now, today_local
 from app.core.database import writes
 from app.core.devices import channel_of, describe_browser
 from app.core.htmx import go_to, render_page, wants_fragment
@@ -71,7 +71,7 @@ def accept_submit():
                 return _ask_guardian(form, original, today)
             services.record_acceptance(
                 current_user, form.agreements.data or [], submission=form.submission.data, today=today,
-                now=utcnow().replace(tzinfo=None), ip=request.remote_addr or "",
+                now=db_now(), ip=request.remote_addr or "",
                 user_agent=request.user_agent.string, channel=channel_of(request.user_agent.string))
         except services.AgreementError as error:
             (form[error.field].errors if error.field else form.form_errors).append(error.message)

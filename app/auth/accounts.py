@@ -1,5 +1,8 @@
 """Accounts from WeChat identities: found by unionid, else by openid within our appid; created on first
-login; the WeChat profile (nickname, avatar, gender, region) copied in on every login."""
+login; the WeChat profile (nickname, avatar, gender, region) copied in on every login.
+
+Flushes at most; the view commits.
+"""
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 

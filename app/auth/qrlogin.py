@@ -11,6 +11,8 @@ Only the WeChat user who scanned may confirm or cancel; only the desktop browser
 The token travels only in the QR code; the database keeps its SHA-256. The desktop browser that made the
 code holds a random nonce in an HttpOnly cookie; the token is derived from it (HMAC with SECRET_KEY), so
 that browser alone can show the code again or poll and log in with it.
+
+Flushes at most (settle() takes the write lock); the view commits.
 """
 import hashlib
 import hmac

@@ -1,4 +1,7 @@
-"""Catalog use cases: search the catalog, load a product page, price a quote from the rate table."""
+"""Catalog use cases: search the catalog, load a product page, price a quote from the rate table.
+
+Reads only (nothing here writes).
+"""
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal

@@ -1,5 +1,8 @@
 """The browsing trail and the recommendations made from it, only while the user has 个性化推荐 on:
-product views and searches (as the products they found, never the words), kept 90 days."""
+product views and searches (as the products they found, never the words), kept 90 days.
+
+Flushes at most; the view (or the prune job) commits.
+"""
 from collections import Counter
 from datetime import timedelta
 

@@ -10,6 +10,8 @@ workers moving the same order, exactly one does):
 paid and issued happen in one transaction: the payment issues the policy (one per order, a unique
 constraint) and clears the application's breakpoint. Calls to WeChat Pay are made outside any write
 transaction; what they tell us is then applied in a short one.
+
+Commits itself: each change in its own short write transaction, after WeChat Pay has answered.
 """
 import hashlib
 import json
@@ -24,7 +26,7 @@ from stdnum.cn import ric
 
 from app.agreements import services as agreements
 from app.catalog.models import Product
-from app.core.clock import db_now, to_local, today_local
+from app.core.clock import db_now, to_local
 from app.core.database import begin_write
 from app.core.domain import DomainError
 from app.extensions import db
@@ -345,12 +347,12 @@ def can_surrender(policy, today):
 def surrender(policy, now):
     """退保: a full refund through WeChat Pay's refund API; the policy becomes 已退保 when the refund is
     confirmed (its notification, or our query). A refused refund puts the order back as it was."""
-    order = policy.order
+    order, today = policy.order, to_local(now).date()
     if order.status != "refunding":
-        if not can_surrender(policy, today_local()):
+        if not can_surrender(policy, today):
             raise OrderError(f"已超过{policy.product.cooling_off_days}天犹豫期，无法在线退保，请联系客服")
         begin_write()
-        if not _moved(order, "issued", status="refunding", refund_no=_number("TB", today_local())):
+        if not _moved(order, "issued", status="refunding", refund_no=_number("TB", today)):
             db.session.rollback()
             raise OrderError("该保单已在退保处理中")
         db.session.commit()

@@ -2,6 +2,8 @@
 
 Every step's data is checked again here against the product (age range, relations, shares) whatever
 the form said; the premium always comes from the rate table, never from the client.
+
+Flushes at most; the view commits.
 """
 import secrets
 from datetime import date

@@ -1,5 +1,8 @@
 """The signed-in user's last car quote, kept like an application breakpoint: encrypted, deleted with
-the others when reminders are switched off, purged after 30 days."""
+the others when reminders are switched off, purged after 30 days.
+
+Flushes at most; the view commits.
+"""
 import json
 
 from sqlalchemy import select

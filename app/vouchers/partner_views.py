@@ -93,7 +93,7 @@ def redeem_code(code):
 def lookup(code):
     form = RedeemForm(formdata=None, data={"code": code})
     try:
-        voucher = vouchers.lookup(current_staff(), code, db_now())
+        voucher = vouchers.lookup(current_staff(), code)
     except vouchers.VoucherError as error:
         form.code.errors = [error.message]
         return _render_redeem(form, status=422)
@@ -109,7 +109,7 @@ def redeem_submit(code):
     form = RedeemForm(formdata=None, data={"code": code})
     staff = current_staff()
     try:
-        voucher = vouchers.lookup(staff, code, db_now())
+        voucher = vouchers.lookup(staff, code)
         voucher = vouchers.redeem(staff, voucher, db_now())
     except vouchers.VoucherError as error:
         db.session.rollback()

@@ -4,6 +4,8 @@ Every rule that two requests could race on is the database's: stock is taken by 
 (never below zero, a CHECK too), the per-user limit is a unique (offer, user, seq) with seq ≤ the
 limit, a code is unique by its keyed hash, and a redemption is one conditional UPDATE from unused to
 used. Reading first only chooses the message.
+
+Flushes at most and the view commits, except redeem(), which commits its one UPDATE at once.
 """
 import secrets
 from datetime import UTC, datetime, time, timedelta
@@ -209,7 +211,7 @@ def by_code(code):
 
 # Redemption
 
-def lookup(staff, text, now):
+def lookup(staff, text):
     """The voucher a staff member typed or scanned, if their partner honours it; VoucherError otherwise."""
     code = check_code(text)
     voucher = by_code(code)

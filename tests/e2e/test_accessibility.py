@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from app.vouchers import staff as staff_auth
 from tests.e2e.conftest import accept_agreements, as_new_wechat_user, read_qr
+from tests.e2e.test_application_browser import fill_applicant
 from tests.orders import conftest as orders
 from tests.orders.conftest import paid_policy, place_order
 from tests.purchase import conftest as purchase
@@ -250,3 +251,44 @@ def test_a_field_with_an_error_is_marked_and_linked_to_its_message(signed_in, si
         expect(message).not_to_be_empty()
         assert field.evaluate("e => getComputedStyle(e).borderColor") == "rgb(200, 37, 30)"  # --red
     expect(page.get_by_label("电子邮箱（选填）")).to_have_attribute("aria-invalid", "false")  # optional, left empty
+
+
+def test_unanswered_health_questions_are_marked(signed_in, site):
+    page = signed_in(birth_date=date(1990, 5, 1))
+    page.goto(site + "/buy/anxin-million-medical")
+    accept_agreements(page)
+    page.get_by_role("button", name="保存并继续").click()
+    fill_applicant(page)
+    expect(page.get_by_role("heading", name="被保险人", exact=True)).to_be_visible()
+    page.get_by_role("button", name="保存并继续").click()  # 本人, 有社保
+    expect(page.get_by_role("heading", name="受益人", exact=True)).to_be_visible()
+    page.get_by_role("button", name="保存并继续").click()  # 法定
+    expect(page.get_by_role("heading", name="健康告知")).to_be_visible()
+    page.get_by_role("radio", name="否").first.check()  # one answered, the others not
+    page.get_by_role("button", name="保存并继续").click()
+    expect(page.locator("#answers-error")).to_be_visible()
+    radios = page.get_by_role("radio")
+    expect(radios.nth(0)).not_to_have_attribute("aria-invalid", "true")
+    for i in range(2, radios.count()):
+        expect(radios.nth(i)).to_have_attribute("aria-invalid", "true")
+        expect(radios.nth(i)).to_have_attribute("aria-describedby", "answers-error")
+    label = page.locator(".choice").nth(2)
+    assert label.evaluate("e => getComputedStyle(e).borderColor") == "rgb(200, 37, 30)"
+
+
+@pytest.mark.parametrize("java_script_enabled", [True, False], ids=["js", "no-js"])
+def test_the_catalog_age_filter_marks_its_error(browser, site, java_script_enabled):
+    context = browser.new_context(locale="zh-CN", java_script_enabled=java_script_enabled)
+    page = context.new_page()
+    if java_script_enabled:  # typed: the message arrives by htmx, the field turns red with it
+        page.goto(site + "/products")
+        page.get_by_label("被保人年龄").fill("200")
+    else:
+        page.goto(site + "/products?age=200")
+        expect(page.get_by_label("被保人年龄")).to_have_attribute("aria-invalid", "true")
+    age = page.get_by_label("被保人年龄")
+    message = page.locator("#" + age.get_attribute("aria-describedby"))
+    expect(message).to_be_visible()
+    expect(message).not_to_be_empty()
+    expect(age).to_have_css("border-top-color", "rgb(200, 37, 30)")
+    context.close()

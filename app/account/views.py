@@ -6,7 +6,6 @@ import json
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,15 +20,13 @@ from app.account.forms import AccountContactForm, DeleteForm
 from app.agreements import gate
 from app.agreements import services as agreements
 from app.agreements.models import PRIVACY_SETTINGS
-from app.auth import qrlogin
+from app.auth import bridge, qrlogin
 from app.auth.forms import ActionForm
-from app.auth.phone import PhoneRefusal, open_code, press
 from app.core.clock import db_now, format_local, today_local
 from app.core.database import writes
-from app.core.devices import channel_of, describe_browser
+from app.core.devices import channel_of
 from app.core.htmx import go_to, render_page, wants_fragment
 from app.core.masking import mask_ip
-from app.core.qr import qr_data_uri
 from app.extensions import db
 
 ACTIONS = {"accept": "同意", "withdraw": "撤回"}
@@ -210,10 +207,6 @@ def data_export():
         "Content-Disposition": 'attachment; filename="wesure-my-data.json"'})
 
 
-def _delete_cookie(public_id):
-    return f"qrd_{public_id}"
-
-
 @bp.post("/me/data/delete")
 @login_required
 @writes
@@ -223,71 +216,37 @@ def delete_request():
     form = DeleteForm()
     if not form.validate():
         return _render_data(form, 422)
-    blocker = services.deletion_blocker(current_user)
-    if blocker:
+    if services.deletion_blocker(current_user):
         return _render_data(form, 409)
-    browser, system = describe_browser(request.user_agent.string)
-    qr, token, nonce = qrlogin.create_login(next_url="/", browser=browser, os=system,
-                                            masked_ip=mask_ip(request.remote_addr or ""), now=db_now(),
-                                            purpose="delete_account", requester_user_id=current_user.id)
+    qr, token, nonce = bridge.start(DELETE, next_url="/", requester=current_user)
     db.session.commit()
-    phone_url = current_app.config["SITE_URL"].rstrip("/") + url_for("account.delete_phone", token=token)
-    response = current_app.make_response(render_template(
-        "account/delete_confirm.html", qr=qr, state="pending", qr_image=qr_data_uri(phone_url),
-        phone_url=phone_url if "wechat_simulator" in current_app.blueprints else None))
-    response.set_cookie(_delete_cookie(qr.public_id), nonce, max_age=current_app.config["QR_LOGIN_TTL_SECONDS"] * 2,
-                        path="/me/data/delete", httponly=True, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"])
-    return response
+    return bridge.desktop_page(DELETE, qr, token, nonce)
 
 
-@bp.get("/me/data/delete/<public_id>/status")
-@login_required
-def delete_status(public_id):
-    """The desktop's poll; once the phone has confirmed, the account is deleted and this session ends."""
-    nonce = request.cookies.get(_delete_cookie(public_id))
-    qr = qrlogin.find_for_browser(public_id, nonce, purpose="delete_account")
-    if qr is None or qr.requester_user_id != current_user.id:
-        return render_page("account/delete_confirm.html", "delete_status", qr=None, state="invalid")
-    now = db_now()
-    if qrlogin.needs_update(qr, now):
-        qr, spent = qrlogin.settle(public_id, nonce, purpose="delete_account", now=now)
-        if spent:
-            services.delete_account(current_user, now)
-            db.session.commit()
-            logout_user()
-            session.clear()
-            flash("你的账户已注销。依法保留的保单与授权记录仅用于履行合同和备查。", "info")
-            return go_to(url_for("catalog.home"))
-        db.session.commit()
-    return render_page("account/delete_confirm.html", "delete_status", qr=qr, state=qr.status)
+def _deleted(qr, now):
+    """The account's own WeChat confirmed: the account goes, and this session with it."""
+    services.delete_account(current_user, now)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("你的账户已注销。依法保留的保单与授权记录仅用于履行合同和备查。", "info")
+    return go_to(url_for("catalog.home"))
 
 
-# The phone
-
-def _delete_phone_page(message=None, status=200, **context):
-    return render_template("account/delete_phone.html", message=message, **context), status
-
-
-@bp.get("/m/delete/<token>")
-@writes
-def delete_phone(token):
-    """What the phone opens from the code: WeChat authorization, then 确认注销 or 取消."""
-    try:
-        qr, authorize = open_code(token, "delete_account", url_for("account.delete_phone", token=token), db_now())
-    except PhoneRefusal as refusal:
-        return _delete_phone_page(refusal.message, refusal.status)
-    return authorize or _delete_phone_page(qr=qr, token=token, form=ActionForm())
-
-
-@bp.post("/m/delete/<token>/confirm")
-@writes
-def delete_phone_confirm(token):
-    return press(token, "delete_account", qrlogin.confirm_requester, _delete_phone_page, "已确认注销，请回到电脑上查看",
-                 db_now())
-
-
-@bp.post("/m/delete/<token>/cancel")
-@writes
-def delete_phone_cancel(token):
-    return press(token, "delete_account", qrlogin.cancel, _delete_phone_page, "已取消注销，你的账户不受影响", db_now())
+DELETE = bridge.Bridge(
+    purpose="delete_account", blueprint="account", name="delete", poll_prefix="/me/data/delete",
+    cookie_path="/me/data/delete", phone_prefix="/m/delete", opener="requester",
+    confirm=lambda qr, openid, form, now: qrlogin.confirm_requester(qr, openid, now), spent=_deleted,
+    desktop_template="account/delete_confirm.html", status_block="delete_status", status_id="delete-status",
+    texts={"pending": ("等待扫码确认", "二维码 2 分钟内有效。", None),
+           "scanned": ("已扫码，请在手机上确认", "", None),
+           "confirmed": ("已确认，正在注销…", "", None),
+           "cancelled": ("已在手机上取消注销", "", "返回"),
+           "expired": ("二维码已过期", "", "重新发起"),
+           "invalid": ("二维码已失效", "", "重新发起")},
+    retry=lambda qr, state: url_for("account.data"), noscript_label="我已在手机上确认",
+    simulator_label="在本机模拟手机扫码",
+    phone_title="确认注销账户", ask_template="account/delete_ask.html", confirm_label="确认注销",
+    cancel_label="取消", danger=True,
+    done={"confirm": "已确认注销，请回到电脑上查看", "cancel": "已取消注销，你的账户不受影响"})
+bridge.register(bp, DELETE)

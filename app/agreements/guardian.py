@@ -17,19 +17,16 @@ from app.auth import qrlogin
 from app.auth.models import User
 from app.core.clock import age_on
 from app.core.forms import normalise_legal_name
-from app.core.masking import mask_ip
 from app.core.pii import keyed_hash
 from app.extensions import db
 
 
-def request_approval(minor, version_ids, *, submission, original, today, now, ip, user_agent, channel,
-                     browser, os):
-    """Check what the minor ticked and open a guardian code for it; returns (qr, token, nonce)."""
+def approval_request(minor, version_ids, *, submission, original, today, ip, user_agent, channel):
+    """What the guardian's code carries (the QR bridge's payload): the versions the minor ticked, checked,
+    and what to write and where to go once the guardian approves."""
     versions = sorted(services.check_acceptance(minor, version_ids, submission, today))
-    payload = json.dumps({"versions": versions, "submission": submission, "original": original, "ip": ip,
-                          "user_agent": user_agent[:400], "channel": channel}, ensure_ascii=False)
-    return qrlogin.create_login(next_url=original["url"], browser=browser, os=os, masked_ip=mask_ip(ip),
-                                now=now, purpose="guardian", requester_user_id=minor.id, payload=payload)
+    return json.dumps({"versions": versions, "submission": submission, "original": original, "ip": ip,
+                       "user_agent": user_agent[:400], "channel": channel}, ensure_ascii=False)
 
 
 def request_details(qr):

@@ -3,9 +3,7 @@ import json
 
 from flask import (
     abort,
-    current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -16,14 +14,12 @@ from flask_login import current_user, login_required, logout_user
 
 from app.agreements import bp, gate, guardian, services
 from app.agreements.forms import AcceptForm, GuardianForm
-from app.auth import qrlogin
-from app.auth.phone import PhoneRefusal, forget_scanner, open_code, press, scanned_code
+from app.auth import bridge
 from app.auth.services import safe_next
 from app.core.clock import db_now, today_local
 from app.core.database import writes
-from app.core.devices import channel_of, describe_browser
-from app.core.htmx import go_to, render_page, wants_fragment
-from app.core.qr import qr_data_uri
+from app.core.devices import channel_of
+from app.core.htmx import go_to, wants_fragment
 from app.extensions import db
 
 
@@ -98,102 +94,66 @@ def _is_minor(form, today):
 
 
 def _ask_guardian(form, original, today):
-    """The minor's page becomes a code for the guardian to scan, watched like a login code."""
-    browser, system = describe_browser(request.user_agent.string)
-    qr, token, nonce = guardian.request_approval(
+    """The minor's page becomes a code for the guardian to scan (the guardian bridge)."""
+    payload = guardian.approval_request(
         current_user, form.agreements.data or [], submission=form.submission.data, original=original,
-        today=today, now=db_now(), ip=request.remote_addr or "", user_agent=request.user_agent.string,
-        channel=channel_of(request.user_agent.string), browser=browser, os=system)
+        today=today, ip=request.remote_addr or "", user_agent=request.user_agent.string,
+        channel=channel_of(request.user_agent.string))
+    qr, token, nonce = bridge.start(GUARDIAN, next_url=original["url"], requester=current_user, payload=payload)
     db.session.commit()
-    phone_url = current_app.config["SITE_URL"].rstrip("/") + url_for("agreements.guardian_phone", token=token)
-    response = make_response(render_template(
-        "agreements/guardian.html", qr=qr, state="pending", qr_image=qr_data_uri(phone_url),
-        phone_url=phone_url, simulator=not current_app.config["WECHAT_APPID"]))
-    response.set_cookie(_guardian_cookie(qr.public_id), nonce, max_age=current_app.config["QR_LOGIN_TTL_SECONDS"] * 2,
-                        path="/agreements/guardian", httponly=True, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"])
-    return response
+    return bridge.desktop_page(GUARDIAN, qr, token, nonce)
 
 
-def _guardian_cookie(public_id):
-    return f"qrg_{public_id}"
-
-
-@bp.get("/agreements/guardian/<public_id>/status")
-@login_required
-def guardian_status(public_id):
-    """The minor's page polls this while the guardian decides; approval continues the minor's request."""
-    nonce = request.cookies.get(_guardian_cookie(public_id))
-    qr = qrlogin.find_for_browser(public_id, nonce, purpose="guardian")
-    if qr is None or qr.requester_user_id != current_user.id:
-        return render_page("agreements/guardian.html", "guardian_status", qr=None, state="invalid")
-    now = db_now()
-    if qrlogin.needs_update(qr, now):
-        qr, spent = qrlogin.settle(public_id, nonce, purpose="guardian", now=now)
-        db.session.commit()
-        if spent:
-            session[gate.SESSION_KEY] = list(gate.in_force_ids(today_local()))
-            _, _, original = guardian.request_details(qr)
-            return _continue(gate.parse_original(json.dumps(original)))
-    return render_page("agreements/guardian.html", "guardian_status", qr=qr, state=qr.status)
-
-
-# The guardian's phone
-
-def _guardian_page(message=None, status=200, **context):
-    return render_template("agreements/guardian_phone.html", message=message, **context), status
-
-
-@bp.get("/m/guardian/<token>")
-@writes
-def guardian_phone(token):
-    """What the guardian's phone opens from the minor's code: WeChat authorization, then the form."""
-    try:
-        qr, authorize = open_code(token, "guardian", url_for("agreements.guardian_phone", token=token), db_now())
-    except PhoneRefusal as refusal:
-        return _guardian_page(refusal.message, refusal.status)
-    return authorize or _guardian_form(qr, token, GuardianForm())
-
-
-def _guardian_form(qr, token, form, status=200):
-    minor, versions, _ = guardian.request_details(qr)
-    return _guardian_page(status=status, qr=qr, token=token, form=form, minor=minor, versions=versions)
-
-
-@bp.post("/m/guardian/<token>/approve")
-@writes
-def guardian_approve(token):
-    form = GuardianForm()
-    try:
-        qr, openid = scanned_code(token, "guardian")
-    except PhoneRefusal as refusal:
-        return _guardian_page(refusal.message, refusal.status)
-    if not form.validate():
-        return _guardian_form(qr, token, form, 422)
+def _approve(qr, openid, form, now):
+    """The guardian pressed 确认同意 with their details (see guardian.approve)."""
     try:
         guardian.approve(qr, openid, name=form.name.data, id_number=form.id_number.data,
-                         relationship=form.relationship.data, today=today_local(), now=db_now(),
+                         relationship=form.relationship.data, today=today_local(), now=now,
                          ip=request.remote_addr or "", user_agent=request.user_agent.string)
-    except guardian.GuardianDetailsError as error:
-        db.session.rollback()
-        for field, message in error.errors.items():
-            form[field].errors.append(message)
-        return _guardian_form(qr, token, form, 422)
-    except services.AgreementError as error:
-        db.session.rollback()
-        return _guardian_page(error.message + "，请让孩子在电脑上重新发起", 409)
-    except qrlogin.QRLoginError as error:
-        db.session.rollback()
-        return _guardian_page(error.message, 409)
+    except guardian.GuardianDetailsError:
+        raise
+    except services.AgreementError as error:  # the versions changed meanwhile: the minor starts again
+        raise services.AgreementError(error.message + "，请让孩子在电脑上重新发起") from error
+
+
+def _approved(qr, now):
+    """The guardian approved: the minor goes on with what they were doing."""
     db.session.commit()
-    forget_scanner()
-    return _guardian_page("已同意，请让孩子回到电脑上继续操作", done=True)
+    session[gate.SESSION_KEY] = list(gate.in_force_ids(today_local()))
+    _, _, original = guardian.request_details(qr)
+    return _continue(gate.parse_original(json.dumps(original)))
 
 
-@bp.post("/m/guardian/<token>/refuse")
-@writes
-def guardian_refuse(token):
-    return press(token, "guardian", qrlogin.cancel, _guardian_page, "你已拒绝本次请求", db_now())
+def _restart(qr, state):
+    if state == "consumed":
+        return qr.next_url
+    return url_for("agreements.accept", next=qr.next_url if qr is not None else None)
+
+
+def _guardian_context(qr):
+    minor, versions, _ = guardian.request_details(qr)
+    return {"minor": minor, "versions": versions}
+
+
+GUARDIAN = bridge.Bridge(
+    purpose="guardian", blueprint="agreements", name="guardian", poll_prefix="/agreements/guardian",
+    cookie_path="/agreements/guardian", phone_prefix="/m/guardian", opener="not_requester",
+    confirm=_approve, spent=_approved, form=GuardianForm,
+    desktop_template="agreements/guardian.html", status_block="guardian_status", status_id="guardian-status",
+    texts={"pending": ("等待监护人扫码", "二维码 2 分钟内有效。", None),
+           "scanned": ("{nickname} 已扫码，正在手机上确认", "", None),
+           "confirmed": ("监护人已同意，正在继续…", "", None),
+           "cancelled": ("监护人已拒绝", "", "重新发起"),
+           "cancelled:self": ("监护人不能是你自己", "", "重新发起"),
+           "expired": ("二维码已过期", "", "重新发起"),
+           "consumed": ("监护人已同意", "", "继续"),
+           "invalid": ("二维码已失效", "", "重新发起")},
+    retry=_restart, noscript_label="监护人已同意，继续", simulator_label="在本机模拟监护人扫码",
+    phone_title="监护人同意", ask_template="agreements/guardian_ask.html",
+    fields_template="agreements/guardian_fields.html", phone_context=_guardian_context,
+    confirm_label="确认同意", cancel_label="拒绝", words=("approve", "refuse"),
+    done={"confirm": "已同意，请让孩子回到电脑上继续操作", "cancel": "你已拒绝本次请求"})
+bridge.register(bp, GUARDIAN)
 
 
 def _continue(original):

@@ -11,10 +11,13 @@ PORT ?= 5000
 
 .PHONY: run setup test bench system-deps pdf-deps apt-missing clean
 
+# The web server and, beside it, a job consumer (app/jobs: the periodic jobs, messages). When either ends (Ctrl-C
+# reaches both; a port in use ends the server) or make is stopped, the EXIT trap stops the other.
 run: setup pdf-deps instance/dev.env
 	$(WITH_ENV) $(BIN)/flask db upgrade
 	$(WITH_ENV) $(BIN)/flask seed-demo
-	$(WITH_ENV) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	$(WITH_ENV) export SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" && { $(BIN)/flask jobs consume & \
+	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT) & trap 'kill $$(jobs -p) 2>/dev/null' EXIT; wait -n; }
 
 setup: $(VENV)/.installed static/vendor/htmx.min.js
 

@@ -68,6 +68,8 @@ def create_app(config=None):
         from app.payments import simulator as pay_simulator
         pay_simulator.init_app(app)
 
+    from app import jobs
+    jobs.init_app(app)
     from app import cli
     cli.init_app(app)
     return app

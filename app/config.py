@@ -42,6 +42,12 @@ class Config:
     # Cached catalog pages carry none: flood protection for plain reads belongs to the proxy in front.
     RATELIMIT_QUOTE = os.environ.get("RATELIMIT_QUOTE", "60 per minute")
 
+    # Background jobs (app/jobs): queued in Redis when REDIS_URL is set (consumers on any number of hosts),
+    # else in this SQLite file (default instance/jobs.db). Queues of one name are one queue.
+    JOBS_FILE = os.environ.get("JOBS_FILE", "")
+    JOBS_NAME = os.environ.get("JOBS_NAME", "wesure")
+    JOBS_IMMEDIATE = False  # tests: a job runs where it is queued (see app.jobs.run_due)
+
     # WeChat web authorization (公众号网页授权). Without WECHAT_APPID, development uses the built-in
     # simulator at /dev/wechat; production refuses to boot without it.
     WECHAT_APPID = os.environ.get("WECHAT_APPID", "")

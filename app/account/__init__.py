@@ -1,9 +1,9 @@
 """The account centre: profile now; policies, vouchers, privacy and consents as they arrive."""
 from flask import Blueprint
 
-bp = Blueprint("account", __name__)
+bp = Blueprint("account", __name__, cli_group=None)  # cli.py: `flask promotions …`
 
-from app.account import views  # noqa: E402,F401  (routes register on bp)
+from app.account import cli, views  # noqa: E402,F401  (routes and commands register on bp)
 
 
 @bp.after_request

@@ -1,6 +1,6 @@
 """Catalog: categories, insurers, products with plans, coverage, documents and rate tables; browse and price."""
 from flask import Blueprint
 
-bp = Blueprint("catalog", __name__)
+bp = Blueprint("catalog", __name__, cli_group=None)  # cli.py: `flask trail …`
 
-from app.catalog import views  # noqa: E402,F401  (routes register on bp)
+from app.catalog import cli, views  # noqa: E402,F401  (routes and commands register on bp)

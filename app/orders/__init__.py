@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("orders", __name__)
 
-from app.orders import views  # noqa: E402,F401  (routes register on bp)
+from app.orders import cli, views  # noqa: E402,F401  (routes and commands register on bp)

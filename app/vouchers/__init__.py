@@ -2,7 +2,7 @@
 where they are redeemed."""
 from flask import Blueprint
 
-bp = Blueprint("vouchers", __name__)
+bp = Blueprint("vouchers", __name__, cli_group=None)  # cli.py: `flask partners …`
 partner_bp = Blueprint("partner", __name__, url_prefix="/partner")
 
-from app.vouchers import partner_views, views  # noqa: E402,F401  (routes register on the blueprints)
+from app.vouchers import cli, partner_views, views  # noqa: E402,F401  (routes and commands register)

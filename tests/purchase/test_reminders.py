@@ -1,4 +1,5 @@
-"""断点续保 reminders through WeChat template messages (the fake WeChat), purge, and the opt-out."""
+"""断点续保 reminders through WeChat template messages (the fake WeChat), purge, and the opt-out. Jobs run
+where they are queued (JOBS_IMMEDIATE); a retry waits until the clock reaches it and run_due() runs it."""
 import pytest
 from sqlalchemy import select
 
@@ -6,6 +7,7 @@ from app.auth.models import WeChatIdentity
 from app.auth.simulator import SIM_APPID
 from app.core.clock import db_now
 from app.extensions import db
+from app.jobs import run_due
 from app.purchase.models import Application
 from tests.purchase.test_application import Buyer, token
 
@@ -60,7 +62,11 @@ def test_a_failed_send_is_tried_again(app, wechat, with_wechat, clock):
     run(app, "reminders", "send")
     assert mine(wechat.state.messages, with_wechat) == []
     wechat.state.fail_next.clear()
-    run(app, "reminders", "send")
+    run(app, "reminders", "send")  # the application is claimed: retrying its reminder is the job's
+    assert mine(wechat.state.messages, with_wechat) == []
+    clock.advance(minutes=1)  # the first retry's delay
+    with app.app_context():
+        run_due()
     assert len(mine(wechat.state.messages, with_wechat)) == 1
 
 
@@ -95,7 +101,7 @@ def test_purge_removes_breakpoints_older_than_30_days(app, customer, clock):
 
 def test_the_notifier_speaks_wechats_protocol(fake_wechat):
     from app.auth.wechat import WeChatError
-    from app.purchase.notifier import TemplateMessages
+    from app.notifications.wechat import TemplateMessages
     messages = TemplateMessages(SIM_APPID, "wrong", api_base=fake_wechat.base, template_id="t1")
     with pytest.raises(WeChatError) as error:
         messages.send("o-x", "https://example/", {"first": "x"})

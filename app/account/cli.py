@@ -4,6 +4,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.account import bp, promotions
+from app.core.database import begin_write
 from app.extensions import db
 
 promotion_commands = AppGroup("promotions", help="推广信息 (only to users who allow them).")
@@ -17,6 +18,7 @@ bp.cli.add_command(promotion_commands)
 def promotions_send(title, url, remark):
     """Queue a promotional template message to every user who allows promotions (the jobs send them)."""
     link = current_app.config["SITE_URL"].rstrip("/") + url
+    begin_write()  # recipients read and records written in one transaction; WeChat is called after it
     queued = promotions.send(title=title, url=link, remark=remark)
     db.session.commit()
     click.echo(f"Promotions queued: {queued}.")

@@ -94,7 +94,7 @@ def test_two_reminder_runs_at_once_remind_each_application_once(app, wechat, rea
             with app.app_context():
                 barrier.wait()
                 send_reminders(db_now())  # the job's work, without the job's lock: the UPDATE decides
-        except Exception as error:  # noqa: BLE001  (reported below)
+        except Exception as error:  # reported below
             errors.append(error)
 
     threads = [threading.Thread(target=consumer) for _ in range(2)]

@@ -93,7 +93,7 @@ def check_after_login():
 
 
 def consent_required(view):
-    """For actions that need consent (purchase, claiming a voucher, the assistant): checked against the
+    """For actions that need consent (purchase, claiming a voucher): checked against the
     database every time, so a withdrawal on another device counts at once."""
     @wraps(view)
     def wrapper(*args, **kwargs):

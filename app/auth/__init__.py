@@ -1,4 +1,4 @@
-"""Login by scanning a QR code with WeChat: desktop QR page, phone confirm page, WeChat OAuth."""
+"""Login by scanning a QR code with WeChat, the QR bridge every desktop-to-phone handoff uses, WeChat OAuth."""
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)

@@ -4,7 +4,8 @@ import json
 from app.core import clock, masking, money
 
 # htmx 2 configured for our CSP (no eval, no inline styles, no scripts in swapped HTML) and to swap
-# 422 responses, which carry a form with its errors. History is restored from the server, so a
+# 422 responses, which carry a form with its errors, and 409 ones, which answer a request that lost a race
+# (another till redeemed the voucher first) with the block a success would swap, saying what won. History is restored from the server, so a
 # restored page is always what its URL says (form fields included).
 HTMX_CONFIG = json.dumps({
     "allowEval": False,
@@ -14,6 +15,7 @@ HTMX_CONFIG = json.dumps({
     "responseHandling": [
         {"code": "204", "swap": False},
         {"code": "422", "swap": True},
+        {"code": "409", "swap": True},
         {"code": "[23]..", "swap": True},
         {"code": "[45]..", "swap": False, "error": True},
     ],

@@ -16,14 +16,6 @@
     var text = (xhr.responseText || "").replace(/<[^>]*>/g, "").trim();
     notice(text && text.length < 200 ? text : "服务器开小差了，请稍后再试。");
   });
-  // A 409 answers a request that lost a race (say, another till redeemed the voucher first) with the same
-  // block a success would swap, showing what won and why: swap it like a 422 (the config swaps only 422).
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.xhr.status === 409) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
   document.addEventListener("htmx:sendError", function () {
     notice("网络连接失败，请检查网络后重试。");
   });

@@ -14,18 +14,10 @@ FIELDS = ("plate", "vin", "engine_no", "owner_name", "owner_id", "first_registra
           "displacement", "purchase_price", "claims", "third_party", "damage", "passengers")
 
 
-def save(user, form, now):
-    """Keep what was entered, as the validated form read it (the quote's own fields, never the CSRF token,
-    never the raw request): as form data again, for the form to read when the user comes back."""
-    values = {}
-    for name in FIELDS:
-        value = form[name].data
-        if isinstance(value, bool):
-            if value:
-                values[name] = "y"
-        elif value is not None:
-            values[name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    data = json.dumps(values, ensure_ascii=False)
+def save(user, values, now):
+    """Keep what was entered: the quote's own fields (never the CSRF token), as form data again, for the
+    form to read when the user comes back (CarQuoteForm.saved_values)."""
+    data = json.dumps({key: values[key] for key in FIELDS if key in values}, ensure_ascii=False)
     row = db.session.scalar(select(SavedCarQuote).where(SavedCarQuote.user_id == user.id))
     if row is None:
         db.session.add(SavedCarQuote(user_id=user.id, data=data, updated_at=now))

@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from app.core.clock import age_on, today_local
 from app.core.forms import Form, LegalName, SubForm, choices, strip_text
-from app.purchase import vehicles
+from app.purchase import car_quotes, vehicles
 from app.purchase.car import CLAIMS, DISPLACEMENTS, THIRD_PARTY, USAGES
 
 
@@ -83,6 +83,19 @@ class CarQuoteForm(Form):
             self.purchase_price.errors.append("投保车损险需要填写新车购置价")  # Optional() stops its own chain
             valid = False
         return valid
+
+    def saved_values(self):
+        """What the validated form read, as form data again (never the raw request: a checkbox is "y" or
+        absent, whatever was posted in it)."""
+        values = {}
+        for name in car_quotes.FIELDS:
+            value = self[name].data
+            if isinstance(value, bool):
+                if value:
+                    values[name] = "y"
+            elif value is not None:
+                values[name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return values
 
     def pricing_args(self):
         today = today_local()

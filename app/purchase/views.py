@@ -58,7 +58,7 @@ def car_quote():
     if not form.validate():
         return render_page("purchase/car.html", "car", 422, form=form, result=None)
     if current_user.is_authenticated and current_user.reminders_enabled:
-        car_quotes.save(current_user, form, db_now())
+        car_quotes.save(current_user, form.saved_values(), db_now())
         db.session.commit()
     return render_page("purchase/car.html", "car", form=form, result=quote(**form.pricing_args()))
 

@@ -1,4 +1,4 @@
-"""The account centre: profile now; policies, vouchers, privacy and consents as they arrive."""
+"""The account centre: profile and contact data, privacy switches, recent logins, my data and 注销."""
 from flask import Blueprint
 
 bp = Blueprint("account", __name__, cli_group=None)  # cli.py: `flask promotions …`

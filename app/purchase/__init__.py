@@ -1,4 +1,4 @@
-"""Buying: the car-insurance quote now; applications, orders and payment as they arrive."""
+"""Buying: the application (投保单) step by step, and the car-insurance quote."""
 from flask import Blueprint
 
 bp = Blueprint("purchase", __name__, cli_group=None)  # cli.py: `flask reminders …`, `flask applications …`

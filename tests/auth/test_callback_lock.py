@@ -10,10 +10,12 @@ from app import ROOT
 from app.auth import simulator
 from tests.auth.conftest import Desktop, Phone
 from tests.conftest import CLOCK
-from tests.purchase.conftest import customer  # noqa: F401
+from tests.agreements.test_gate import accept
 
 
-def test_a_slow_wechat_does_not_hold_up_another_users_write(app, customer, monkeypatch):
+def test_a_slow_wechat_does_not_hold_up_another_users_write(app, member, monkeypatch):
+    customer = member()
+    accept(customer.client, customer.client.get("/agreements/accept?next=/").get_data(as_text=True))
     asked, answer = threading.Event(), threading.Event()
     slow = Flask("slow_wechat", template_folder=f"{ROOT}/templates", static_folder=f"{ROOT}/static")
     slow.config.update(SECRET_KEY="slow-wechat", CLOCK=CLOCK)

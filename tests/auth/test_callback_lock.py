@@ -8,9 +8,9 @@ from werkzeug.serving import make_server
 
 from app import ROOT
 from app.auth import simulator
+from tests.agreements.test_gate import accept
 from tests.auth.conftest import Desktop, Phone
 from tests.conftest import CLOCK
-from tests.agreements.test_gate import accept
 
 
 def test_a_slow_wechat_does_not_hold_up_another_users_write(app, member, monkeypatch):

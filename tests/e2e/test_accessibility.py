@@ -2,6 +2,7 @@
 in, a partner's staff and the phone's, at 1280 and at 390 px, with no violation allowed, contrast included.
 Error states are checked too, and that a field with an error is marked and linked to its message."""
 from datetime import date
+from urllib.parse import unquote
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -55,6 +56,7 @@ class Checker:
     def visit(self, path, status=200):
         response = self.page.goto(self.site + path)
         assert response.status == status, (path, response.status)
+        assert unquote(self.page.url) == unquote(self.site + path), (path, self.page.url)  # not redirected
         self.check(path)
 
     def check(self, where):
@@ -92,9 +94,10 @@ def test_public_pages(browser, site, viewport, make_offer):
 
 def test_signed_in_pages(browser, site, viewport, customer, pay, make_offer):
     client = customer.client
-    policy = paid_policy(client, pay)
-    order = place_order(client)  # waiting for payment
-    draft = Buyer(client)
+    paid = place_order(client)
+    policy = paid_policy(client, pay, paid)
+    order = place_order(client)  # waiting for payment (/buy/<slug> now leads to it: the draft is another product)
+    draft = Buyer(client, "kangning-e-medical")
     draft.through(5)  # stopped at 确认投保: every step can be opened
     offer = make_offer()
     code = claimed_code(client, offer)
@@ -103,17 +106,17 @@ def test_signed_in_pages(browser, site, viewport, customer, pay, make_offer):
     check = Checker(context.new_page(), site)
     for path in ("/", "/me", "/me/policies", "/me/applications", "/me/vouchers", "/me/privacy", "/me/consents",
                  "/me/data", f"/me/vouchers/{code}", f"/offers/{offer}", f"/offers/{make_offer()}",
-                 f"/orders/{order}/pay", f"/orders/{order}", f"/policies/{policy}", "/car",
+                 f"/orders/{order}/pay", f"/orders/{paid}", f"/policies/{policy}", "/car",
                  "/products/anxin-million-medical"):
         check.visit(path)
     for step in range(1, 7):
-        check.visit(f"/buy/anxin-million-medical/{draft.number}/{step}")
+        check.visit(f"/buy/kangning-e-medical/{draft.number}/{step}")
 
     # The error states: an application step and the car quote submitted empty.
     page = check.page
-    fresh = Buyer(client, "xiaotong-million-medical")
+    fresh = Buyer(client, "lexiang-hospital-medical")
     fresh.through(1)
-    page.goto(f"{site}/buy/xiaotong-million-medical/{fresh.number}/2")
+    page.goto(f"{site}/buy/lexiang-hospital-medical/{fresh.number}/2")
     page.get_by_role("button", name="保存并继续").click()
     expect(page.locator(".field.has-error").first).to_be_visible()
     check.check("step 2 submitted empty")

@@ -8,6 +8,7 @@ from app.auth.simulator import SIM_APPID, SIM_SECRET
 from app.auth.wechat import WeChatOAuth
 
 NO_RETURN = ("/login", "/logout", "/m/", "/auth/")
+MAX_RETURN = 500  # a return path is kept with a QR code (String(512)); none of our pages needs more
 
 
 def wechat_credentials():
@@ -36,4 +37,5 @@ def safe_next(target, default="/"):
         return default
     if parts.path.startswith(NO_RETURN):
         return default
-    return iri_to_uri(target)  # it may travel in a header (Location, HX-Redirect): ASCII only
+    target = iri_to_uri(target)  # it may travel in a header (Location, HX-Redirect): ASCII only
+    return target if len(target) <= MAX_RETURN else default

@@ -69,7 +69,7 @@ def wechat_callback():
     pending = session.pop("wechat_oauth", None) or {}
     state = request.args.get("state", "")
     _phone_page = bridge.phone_page_for(pending.get("purpose", "login"))
-    if not pending or not hmac.compare_digest(pending.get("state", ""), state):
+    if not pending or not hmac.compare_digest(pending.get("state", "").encode(), state.encode()):
         return _phone_page("授权校验失败，请回到电脑上重新扫码", 400)
     retry_url = pending.get("return", "")
     if not retry_url.startswith("/m/"):  # set by our own phone pages, in the signed session

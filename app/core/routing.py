@@ -1,7 +1,7 @@
 """URL converters shared by the blueprints. A path segment is never free text: the default converter
 refuses control characters (NUL included, which PostgreSQL cannot even compare), so such a URL is a
 404 before any view or query sees it."""
-from werkzeug.routing import BaseConverter, UnicodeConverter
+from werkzeug.routing import BaseConverter, IntegerConverter, UnicodeConverter
 
 # Any character but "/", C0 and C1 controls and DEL.
 _SEGMENT = r"[^/\x00-\x1f\x7f-\x9f]"
@@ -20,7 +20,16 @@ class TextConverter(UnicodeConverter):
         self.regex = _SEGMENT + self.regex[len("[^/]"):]
 
 
+class IdConverter(IntegerConverter):
+    """werkzeug's int converter (``<int:id>``) up to what an INTEGER column holds: a larger number is a 404,
+    never a query the database cannot even bind."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_app(app):
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["default"] = TextConverter
     app.url_map.converters["string"] = TextConverter
+    app.url_map.converters["int"] = IdConverter

@@ -235,8 +235,9 @@ def save_step(slug, number, step):
     product = _product_or_404(slug)
     application = _application_or_404(product, number)
     if step == 6 and application.status == "awaiting_payment":  # sent again: a double click, a second tab
-        order = (orders.by_idempotency_key(current_user, request.form.get("idempotency_key", ""))
-                 or orders.pending_order(application))
+        sent = ConfirmForm()  # the key as the form reads it: a hostile one finds nothing
+        key = sent.idempotency_key.data if sent.idempotency_key.validate(sent) else None
+        order = (key and orders.by_idempotency_key(current_user, key)) or orders.pending_order(application)
         if order is not None:
             return redirect(url_for("orders.pay", number=order.number))
     if application.status != "draft" or step not in STEPS or step > application.step:

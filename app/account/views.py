@@ -246,6 +246,7 @@ DELETE = bridge.Bridge(
            "invalid": ("二维码已失效", "", "重新发起")},
     retry=lambda qr, state: url_for("account.data"), noscript_label="我已在手机上确认",
     simulator_label="在本机模拟手机扫码",
+    share_label="在手机上不能扫自己屏幕上的码：复制下面的链接，在本账号绑定的微信中打开并确认。",
     phone_title="确认注销账户", ask_template="account/delete_ask.html", confirm_label="确认注销",
     cancel_label="取消", danger=True,
     done={"confirm": "已确认注销，请回到电脑上查看", "cancel": "已取消注销，你的账户不受影响"})

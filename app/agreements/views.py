@@ -149,6 +149,7 @@ GUARDIAN = bridge.Bridge(
            "consumed": ("监护人已同意", "", "继续"),
            "invalid": ("二维码已失效", "", "重新发起")},
     retry=_restart, noscript_label="监护人已同意，继续", simulator_label="在本机模拟监护人扫码",
+    share_label="在手机上不能扫自己屏幕上的码：复制下面的链接发给监护人，请他们在自己的微信中打开。",
     phone_title="监护人同意", ask_template="agreements/guardian_ask.html",
     fields_template="agreements/guardian_fields.html", phone_context=_guardian_context,
     confirm_label="确认同意", cancel_label="拒绝", words=("approve", "refuse"),

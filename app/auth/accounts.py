@@ -54,10 +54,10 @@ def _find_or_create(profile, now):
     return user
 
 
-def record_login(user: User, qr, now):
-    """The login history /me shows: when, and the desktop as the phone saw it (browser, system, masked IP)."""
-    db.session.add(LoginEvent(user_id=user.id, at=now, browser=qr.desktop_browser, os=qr.desktop_os,
-                              ip=qr.desktop_ip))
+def record_login(user: User, *, browser, os, ip, now):
+    """The login history /me shows: when, and on what (browser, system, masked IP): the desktop as the
+    phone saw it, or the phone itself inside WeChat."""
+    db.session.add(LoginEvent(user_id=user.id, at=now, browser=browser[:80], os=os[:80], ip=ip))
 
 
 def end_all_sessions(user: User):

@@ -23,7 +23,7 @@ from app.auth.forms import ActionForm
 from app.auth.services import wechat_oauth
 from app.core.clock import db_now
 from app.core.database import writes
-from app.core.devices import describe_browser
+from app.core.devices import channel_of, describe_browser
 from app.core.domain import DomainError
 from app.core.htmx import render_page, wants_fragment
 from app.core.masking import mask_ip
@@ -66,6 +66,11 @@ class Bridge:
     form: type = ActionForm
     fields_template: str | None = None
     phone_context: Callable = field(default=lambda qr: {})
+    # On a phone the code cannot be scanned by that same phone: the page offers a link to copy instead, with
+    # this sentence: the phone's page of the code (to send to a guardian, or open in this phone's WeChat), or,
+    # with share_page, the page the user was going to (to open in WeChat, where no code is needed).
+    share_label: str = "复制下面的链接，在手机微信中打开"
+    share_page: bool = False
     danger: bool = False
     show_scanner: bool = False  # the scanner's avatar and nickname above the status
     words: tuple = ("confirm", "cancel")  # the phone's two POST URLs
@@ -101,10 +106,14 @@ def start(bridge, *, next_url, requester=None, payload=""):
 
 def desktop_page(bridge, qr, token, nonce=None, *, state="pending", status=200, **context):
     """The desktop's page with the code and its status; with ``nonce``, binds the code to this browser."""
-    phone_url = current_app.config["SITE_URL"].rstrip("/") + url_for(bridge.endpoint("phone"), token=token)
+    site = current_app.config["SITE_URL"].rstrip("/")
+    phone_url = site + url_for(bridge.endpoint("phone"), token=token)
+    on_phone = channel_of(request.user_agent.string) == "phone"
+    share_url = (site + qr.next_url if bridge.share_page else phone_url) if on_phone else None
     response = make_response(render_template(
         bridge.desktop_template, bridge=bridge, qr=qr, state=state, qr_image=qr_data_uri(phone_url),
-        phone_url=phone_url, simulator="wechat_simulator" in current_app.blueprints, **context), status)
+        phone_url=phone_url, share_url=share_url, simulator="wechat_simulator" in current_app.blueprints,
+        **context), status)
     if nonce is not None:
         response.set_cookie(bridge.cookie(qr.public_id), nonce,
                             max_age=current_app.config["QR_LOGIN_TTL_SECONDS"] * 2, path=bridge.cookie_path,

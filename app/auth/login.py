@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 from flask import request, url_for
 
 from app.auth.accounts import load_user
+from app.core.devices import is_wechat
 from app.core.htmx import go_to
 from app.extensions import login_manager
 
@@ -15,6 +16,8 @@ def send_to_login():
     else:  # a form posted without a session: come back to the page it was on
         referrer = urlsplit(request.referrer or "")
         back = referrer.path + (f"?{referrer.query}" if referrer.query else "") if referrer.netloc == request.host else "/"
+    if is_wechat(request.user_agent.string):  # inside WeChat, WeChat itself says who it is: no QR code
+        return go_to(url_for("auth.wechat_login", next=back))
     return go_to(url_for("auth.login", next=back))
 
 

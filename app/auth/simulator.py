@@ -83,9 +83,10 @@ def _signer(kind):
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"wechat-simulator-{kind}")
 
 
-def _issue(kind, key, nickname, ttl):
-    """A code or an access token: who authorized, until when, and (for codes) a nonce to spend once."""
-    return _signer(kind).dumps({"u": key, "n": nickname, "x": (utcnow() + ttl).timestamp(),
+def _issue(kind, key, nickname, ttl, scope="snsapi_userinfo"):
+    """A code or an access token: who authorized, for what scope, until when, and (for codes) a nonce to
+    spend once."""
+    return _signer(kind).dumps({"u": key, "n": nickname, "s": scope, "x": (utcnow() + ttl).timestamp(),
                                 "j": secrets.token_urlsafe(8)})
 
 
@@ -133,15 +134,37 @@ def _error(errcode, errmsg):
     return jsonify(errcode=errcode, errmsg=f"{errmsg}, rid: {secrets.token_hex(4)}")
 
 
+SCOPES = ("snsapi_base", "snsapi_userinfo")
+# Who "this phone's WeChat" is: WeChat knows it without asking; the simulator remembers the last choice.
+PHONE_USER_COOKIE = "sim_wechat_user"
+
+
 @bp.get("/connect/oauth2/authorize")
 def authorize():
-    """WeChat's consent page, as a phone would show it."""
+    """WeChat's consent page, as a phone would show it. snsapi_base is silent, as in WeChat: once this
+    phone has a simulated WeChat user, it goes straight back with a code."""
     args = request.args
     if args.get("appid") != SIM_APPID:
         return render_template("auth/simulator.html", error="appid 无效（40013）"), 400
     if args.get("response_type") != "code" or urlsplit(args.get("redirect_uri", "")).path != "/auth/wechat/callback":
         return render_template("auth/simulator.html", error="redirect_uri 参数错误"), 400
-    return render_template("auth/simulator.html", users=DEMO_USERS, args=args)
+    if args.get("scope") not in SCOPES:
+        return render_template("auth/simulator.html", error="scope 参数错误（10005）"), 400
+    phone_user = _read("phone", request.cookies.get(PHONE_USER_COOKIE, ""))
+    if args["scope"] == "snsapi_base" and phone_user is not None:
+        return _back(args["redirect_uri"], args.get("state", ""), phone_user["u"], phone_user["n"], "snsapi_base")
+    return render_template("auth/simulator.html", users=DEMO_USERS, args=args,
+                           chosen=phone_user["u"] if phone_user else None)
+
+
+def _back(redirect_uri, state, key, nickname, scope):
+    """Back to the site with a code; this phone's WeChat user remembered for silent authorization."""
+    separator = "&" if "?" in redirect_uri else "?"
+    params = {"code": _issue("code", key, nickname, CODE_TTL, scope), "state": state}
+    response = redirect(redirect_uri + separator + urlencode(params))
+    response.set_cookie(PHONE_USER_COOKIE, _issue("phone", key, nickname, TOKEN_TTL * 24 * 30),
+                        path="/dev/wechat", httponly=True, samesite="Lax")
+    return response
 
 
 @bp.post("/connect/oauth2/authorize")
@@ -151,20 +174,20 @@ def approve():
     redirect_uri, state = form.get("redirect_uri", ""), form.get("state", "")
     if urlsplit(redirect_uri).path != "/auth/wechat/callback":
         abort(400)
-    params = {"state": state}
-    if form.get("action") == "allow":
-        nickname = form.get("nickname", "").strip()[:20]
-        key = form.get("user", "")
-        if key == "new":
-            if not nickname:
-                return render_template("auth/simulator.html", users=DEMO_USERS, args=form,
-                                       nickname_error="请输入昵称"), 422
-            key = "custom:" + nickname
-        elif key not in DEMO_USERS:
-            abort(400)
-        params = {"code": _issue("code", key, nickname, CODE_TTL), "state": state}
-    separator = "&" if "?" in redirect_uri else "?"
-    return redirect(redirect_uri + separator + urlencode(params))
+    if form.get("action") != "allow":
+        separator = "&" if "?" in redirect_uri else "?"
+        return redirect(redirect_uri + separator + urlencode({"state": state}))
+    nickname = form.get("nickname", "").strip()[:20]
+    key = form.get("user", "")
+    if key == "new":
+        if not nickname:
+            return render_template("auth/simulator.html", users=DEMO_USERS, args=form,
+                                   nickname_error="请输入昵称"), 422
+        key = "custom:" + nickname
+    elif key not in DEMO_USERS:
+        abort(400)
+    scope = form.get("scope") if form.get("scope") in SCOPES else "snsapi_userinfo"
+    return _back(redirect_uri, state, key, nickname, scope)
 
 
 def failable(endpoint):
@@ -198,10 +221,11 @@ def access_token():
     if not _spend(code):
         return _error(40163, "code been used")
     profile = demo_profile(code["u"], code["n"])
-    token = _issue("token", code["u"], code["n"], TOKEN_TTL)
+    scope = code.get("s", "snsapi_userinfo")
+    token = _issue("token", code["u"], code["n"], TOKEN_TTL, scope)
     body = {"access_token": token, "expires_in": 7200, "refresh_token": secrets.token_urlsafe(24),
-            "openid": profile["openid"], "scope": "snsapi_userinfo"}
-    if profile["unionid"]:
+            "openid": profile["openid"], "scope": scope}
+    if profile["unionid"] and scope == "snsapi_userinfo":  # unionid: the userinfo scope only
         body["unionid"] = profile["unionid"]
     if profile["snapshot"]:
         body["is_snapshotuser"] = 1
@@ -220,7 +244,7 @@ def userinfo():
     profile = demo_profile(token["u"], token["n"])
     if args.get("openid") != profile["openid"]:
         return _error(40003, "invalid openid")
-    if profile["snapshot"]:
+    if profile["snapshot"] or token.get("s") == "snsapi_base":
         return _error(48001, "api unauthorized")
     body = {key: profile[key] for key in ("openid", "nickname", "province", "city", "country", "headimgurl")}
     body.update(sex=profile["sex"], privilege=[])

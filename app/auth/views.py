@@ -4,11 +4,12 @@ import hmac
 from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from app.auth import accounts, bp, bridge, qrlogin
+from app.auth import accounts, bp, bridge, inwechat, qrlogin
 from app.auth.services import safe_next, wechat_oauth
 from app.auth.wechat import WeChatError
 from app.core.clock import db_now
 from app.core.database import begin_write, writes
+from app.core.devices import is_wechat
 from app.core.htmx import go_to
 from app.extensions import db, limiter
 
@@ -16,7 +17,7 @@ from app.extensions import db, limiter
 def _logged_in(qr, now):
     """The phone confirmed: this browser is logged in as that WeChat user's account."""
     user = qr.user
-    accounts.record_login(user, qr, now)
+    accounts.record_login(user, browser=qr.desktop_browser, os=qr.desktop_os, ip=qr.desktop_ip, now=now)
     session.clear()  # a new session (and cookie) for the logged-in user
     login_user(user)
     db.session.commit()
@@ -43,6 +44,8 @@ LOGIN = bridge.Bridge(
            "consumed": ("该二维码已使用", "", "重新获取二维码"),
            "invalid": ("二维码已失效", "", "刷新二维码")},
     retry=_retry, noscript_label="我已扫码确认", simulator_label="在本机模拟手机扫码",
+    share_label="在手机浏览器中无法扫码登录。请复制下面的链接，在微信中打开，微信会直接登录；也可以用另一部手机的微信扫码。",
+    share_page=True,
     phone_title="确认登录", ask_template="auth/login_ask.html", confirm_label="确认登录", cancel_label="取消",
     done={"confirm": "已确认登录，请回到电脑上继续操作", "cancel": "已取消本次登录"})
 bridge.register(bp, LOGIN)
@@ -56,9 +59,20 @@ def login():
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url)
+    if is_wechat(request.user_agent.string):  # inside WeChat: no code to scan, WeChat itself says who
+        return redirect(url_for("auth.wechat_login", next=next_url))
     qr, token, nonce = bridge.start(LOGIN, next_url=next_url)
     db.session.commit()
     return bridge.desktop_page(LOGIN, qr, token, nonce)
+
+
+@bp.get("/login/wechat")
+def wechat_login():
+    """Log in inside WeChat (app/auth/inwechat.py): off to WeChat's authorization, silently if it can."""
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url)
+    return inwechat.start(next_url)
 
 
 @bp.get("/auth/wechat/callback")
@@ -69,7 +83,10 @@ def wechat_callback():
     pending = session.pop("wechat_oauth", None) or {}
     state = request.args.get("state", "")
     _phone_page = bridge.phone_page_for(pending.get("purpose", "login"))
-    if not pending or not hmac.compare_digest(pending.get("state", "").encode(), state.encode()):
+    matches = bool(pending) and hmac.compare_digest(pending.get("state", "").encode(), state.encode())
+    if pending.get("kind") == inwechat.KIND:
+        return inwechat.come_back(pending, request.args.get("code")) if matches else inwechat.refused_state(pending)
+    if not matches:
         return _phone_page("授权校验失败，请回到电脑上重新扫码", 400)
     retry_url = pending.get("return", "")
     if not retry_url.startswith("/m/"):  # set by our own phone pages, in the signed session

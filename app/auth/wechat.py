@@ -67,13 +67,17 @@ class WeChatOAuth:
                 f"&redirect_uri={quote(redirect_uri, safe='')}&response_type=code&scope={scope}"
                 f"&state={state}#wechat_redirect")
 
+    def fetch_identity(self, code) -> WeChatProfile:
+        """An snsapi_base code: who it is (openid, and unionid when WeChat gives it), no profile. Raises
+        WeChatError."""
+        token = self._token(code)
+        return WeChatProfile(appid=self.appid, openid=token["openid"], unionid=token.get("unionid") or None,
+                             is_snapshot=str(token.get("is_snapshotuser", "0")) == "1")
+
     def fetch_profile(self, code) -> WeChatProfile:
-        """Exchange an authorization code for the user's profile. Raises WeChatError."""
-        token = self._get("/sns/oauth2/access_token", appid=self.appid, secret=self.secret, code=code,
-                          grant_type="authorization_code")
-        openid = token.get("openid")
-        if not openid or not token.get("access_token"):
-            raise WeChatUnavailable(None, "access_token response without openid")
+        """Exchange an (snsapi_userinfo) authorization code for the user's profile. Raises WeChatError."""
+        token = self._token(code)
+        openid = token["openid"]
         if str(token.get("is_snapshotuser", "0")) == "1":
             return WeChatProfile(appid=self.appid, openid=openid, is_snapshot=True)
         info = self._get("/sns/userinfo", access_token=token["access_token"], openid=openid, lang="zh_CN")
@@ -83,6 +87,13 @@ class WeChatOAuth:
             nickname=str(info.get("nickname") or "")[:64], headimgurl=str(info.get("headimgurl") or "")[:512],
             sex=_int(info.get("sex")), province=str(info.get("province") or "")[:40],
             city=str(info.get("city") or "")[:40], country=str(info.get("country") or "")[:40])
+
+    def _token(self, code):
+        token = self._get("/sns/oauth2/access_token", appid=self.appid, secret=self.secret, code=code,
+                          grant_type="authorization_code")
+        if not token.get("openid") or not token.get("access_token"):
+            raise WeChatUnavailable(None, "access_token response without openid")
+        return token
 
     def _get(self, path, **params):
         return request_json(self.http, "GET", f"{self.api_base}{path}?{urlencode(params)}", self.timeout)

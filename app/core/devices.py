@@ -17,6 +17,11 @@ def describe_browser(user_agent: str):
     return browser.replace("Other", "未知浏览器"), system.replace("Other", "未知系统")
 
 
+def is_wechat(user_agent: str) -> bool:
+    """A page opened inside WeChat (its built-in browser says MicroMessenger), on a phone or WeChat for PC."""
+    return "MicroMessenger" in (user_agent or "")
+
+
 def channel_of(user_agent: str) -> str:
     """'phone' for a phone's browser (WeChat's included), else 'desktop'."""
     result = parse(user_agent or "")

@@ -25,4 +25,17 @@
       if (box && box.querySelector(".flash-error")) box.innerHTML = "";
     }
   });
+  // A link to copy (a QR code a phone cannot scan on its own screen): the button appears only with JavaScript.
+  function copyButtons(root) {
+    root.querySelectorAll("[data-copy]").forEach(function (button) {
+      if (!navigator.clipboard) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var field = document.getElementById(button.getAttribute("data-copy"));
+        navigator.clipboard.writeText(field.value).then(function () { button.textContent = "已复制"; },
+          function () { field.select(); });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { copyButtons(document); });
 })();

@@ -14,7 +14,7 @@ from app.auth.qrlogin import derive_token
 from app.core.masking import mask_id_number
 from app.core.pii import keyed_hash
 from app.extensions import db
-from tests.agreements.test_gate import accept, rows, step_on
+from tests.agreements.test_gate import PHONE_UA, accept, rows, step_on
 from tests.auth.conftest import Phone
 from tests.conftest import HX
 
@@ -236,3 +236,13 @@ def test_a_declared_adult_whose_id_number_says_minor_must_ask_a_guardian(app, me
     page = m.client.get(step).get_data(as_text=True)
     response = accept(m.client, page, birth_date=None)
     assert "请让你的父母或其他监护人用" in response.get_data(as_text=True)
+
+
+def test_a_minor_on_a_phone_gets_a_link_to_send_to_their_guardian(app, wechat, member):
+    m = member(user_agent=PHONE_UA)
+    minor = MinorDesktop(app, m.client)
+    assert "复制下面的链接发给监护人" in minor.html
+    link = re.search(r'id="share-url" type="text" value="([^"]+)"', minor.html).group(1)
+    assert urlsplit(link).path == f"/m/guardian/{minor.token}"  # the guardian opens it in their own WeChat
+    desktop_minor = MinorDesktop(app, member().client)
+    assert 'id="share-url"' not in desktop_minor.html  # a desktop shows the code to scan, nothing to copy

@@ -46,7 +46,7 @@ def test_a_new_version_must_be_accepted_once_in_force(app, signed_in, site, cloc
         "--effective", "2027-09-01", "--summary", "新增智能问答条款", str(source)])
     assert result.exit_code == 0, result.output
     page.goto(site + "/")
-    expect(page.get_by_role("note").filter(has_text="微保服务协议")).to_contain_text(
+    expect(page.get_by_role("complementary", name="《微保服务协议》更新提示")).to_contain_text(
         "《微保服务协议》已更新，将于 2027年9月1日 生效")
     # Far enough ahead that no other test (sharing this database) meets this version in force.
     clock.advance(days=280)

@@ -1,19 +1,16 @@
-import re
-
 from wtforms import DateField, IntegerField, RadioField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional
 
 from app.catalog.models import FREQUENCIES, GENDERS
 from app.catalog.services import SORTS
-from app.core.forms import Form, QueryForm, choices
+from app.core.forms import Form, QueryForm, choices, clean_text
 
 AGE_MESSAGE = "请输入 0–120 之间的整数周岁"
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def clean_query(value):
-    """Collapse whitespace and drop control characters (PostgreSQL refuses NUL in text)."""
-    return " ".join(CONTROL_CHARACTERS.sub(" ", value).split()) if value else ""
+    """Collapse white space and drop what no one types (a search box forgives rather than refuses)."""
+    return " ".join(clean_text(value, multiline=True).split()) if value else ""
 
 
 class CatalogFilterForm(QueryForm):

@@ -61,7 +61,8 @@ class Config:
     # 推广信息 (sent only to users who allow them).
     WECHAT_TEMPLATE_PROMOTION = os.environ.get("WECHAT_TEMPLATE_PROMOTION", "promotion")
 
-    # WeChat Pay API v3 (Native). Without WECHATPAY_MCHID, development pays through the built-in
+    # WeChat Pay API v3 (Native, JSAPI, H5; WECHATPAY_APPID is the official account whose openids pay with
+    # JSAPI, so it is WECHAT_APPID in production). Without WECHATPAY_MCHID, development pays through the built-in
     # simulator at /dev/wechatpay; production refuses to boot without it. Keys are PEM text or its
     # base64 body; the platform is trusted through its public key (PUB_KEY_ID_…).
     WECHATPAY_MCHID = os.environ.get("WECHATPAY_MCHID", "")

@@ -18,7 +18,7 @@ class Order(db.Model):
     __tablename__ = "orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(24), unique=True)  # also WeChat Pay's out_trade_no
+    number: Mapped[str] = mapped_column(String(24), unique=True)  # also its Native transaction's out_trade_no
     # The confirm form's key: a double submit, a second tab or a retry finds this order again.
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -30,7 +30,7 @@ class Order(db.Model):
     frequency: Mapped[str] = mapped_column(String(10))
     amount_fen: Mapped[int]  # from the rate table at creation, never from the request
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
-    code_url: Mapped[str | None] = mapped_column(String(200))  # the Native QR's content
+    code_url: Mapped[str | None] = mapped_column(String(200))  # the Native QR's content (as its PaymentAttempt's)
     transaction_id: Mapped[str | None] = mapped_column(String(40))
     refund_no: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime]
@@ -45,6 +45,40 @@ class Order(db.Model):
     @property
     def status_text(self):
         return ORDER_STATUSES[self.status]
+
+
+# How an order can be paid: each way is its own transaction at WeChat Pay (it binds an out_trade_no to one
+# trade type), its out_trade_no the order number plus this suffix. Native keeps the bare order number.
+PAY_METHODS = {"native": "", "jsapi": "J", "h5": "H"}
+TRADE_TYPES = {"native": "NATIVE", "jsapi": "JSAPI", "h5": "MWEB"}  # as WeChat Pay reports them
+
+
+class PaymentAttempt(db.Model):
+    """One of an order's transactions at WeChat Pay: Native (a QR, on a desktop), JSAPI (inside WeChat) or H5
+    (a phone browser). The row is written before WeChat Pay is asked to create the transaction, so every
+    transaction that may exist there is known here: to map its notifications to the order, to close it
+    once another one is paid or the order expires, and to refund it if it was paid as well.
+
+    open → paid (the one that paid the order) · open → closed · open/closed → refunding → refunded (paid
+    too, after another had paid the order, or after the order closed: the money goes back)."""
+    __tablename__ = "payment_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    method: Mapped[str] = mapped_column(String(8))  # a key of PAY_METHODS
+    out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)  # order number + PAY_METHODS[method]
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    code_url: Mapped[str | None] = mapped_column(String(200))  # Native: the QR's content
+    prepay_id: Mapped[str | None] = mapped_column(String(64))  # JSAPI: what the page's paySign signs
+    h5_url: Mapped[str | None] = mapped_column(String(512))  # H5: the last one (each is valid for 5 minutes)
+    transaction_id: Mapped[str | None] = mapped_column(String(40))  # WeChat Pay's, once paid
+    refund_no: Mapped[str | None] = mapped_column(String(32), unique=True)  # a second payment's refund
+    created_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    refunded_at: Mapped[datetime | None]
+
+    order: Mapped[Order] = relationship()
 
 
 # What a policy is on a given day, in one wording for the page, the PDF, /me/policies and my data. The

@@ -1,9 +1,11 @@
-"""Orders and their payment by WeChat Pay (Native QR), the payment notification, the e-policies."""
+"""Orders and their payment by WeChat Pay (Native QR, JSAPI inside WeChat, H5 in a phone's browser), the
+payment notification, the e-policies."""
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.auth.forms import ActionForm
 from app.core.clock import db_now, today_local, utcnow
+from app.core.devices import channel_of, is_wechat
 from app.core.htmx import go_to, render_page, wants_fragment
 from app.core.qr import qr_data_uri
 from app.extensions import csrf
@@ -47,25 +49,64 @@ def show(number):
     return render_template("orders/show.html", order=order, policy=orders.policy_of(order))
 
 
+def pay_method(user_agent):
+    """How this device pays: inside WeChat JSAPI, a phone's browser H5, a desktop the Native QR."""
+    if is_wechat(user_agent):
+        return "jsapi"
+    return "h5" if channel_of(user_agent) == "phone" else "native"
+
+
 @bp.get("/orders/<number>/pay")
 @login_required
 def pay(number):
-    """The amount, the product and a WeChat Pay QR; the status below it is polled (htmx) until paid."""
+    """The amount, the product and the way to pay this device has: inside WeChat WeChat Pay's cashier
+    (JSAPI), a phone's browser a button to WeChat (H5), a desktop a QR to scan (Native). The status below is
+    polled (htmx) until paid; without JavaScript, 我已支付 asks WeChat Pay."""
     order = _order_or_404(number)
     orders.expire_if_due(order, db_now())
     if order.status != "pending":
         return redirect(url_for("orders.show", number=number))
+    method = pay_method(request.user_agent.string)
+    if method == "jsapi" and request.headers.get("HX-Request"):
+        # Reached through a boosted form (the application's last step): htmx would swap the body and leave
+        # the head, so the page's scripts (the cashier's) would never run. Load it whole.
+        return Response(status=200, headers={"HX-Redirect": url_for("orders.pay", number=number)})
+    page = {"order": order, "method": method, "state": "pending", "form": ActionForm(), "simulated": simulated()}
     try:
-        code_url = orders.code_url(order)
+        if method == "jsapi":
+            openid = orders.payer_openid(current_user)
+            if openid is None:  # no WeChat identity of ours in the paying app: another phone scans the QR
+                page.update(method="native", unlinked=True)
+            else:
+                page["jsapi"] = orders.jsapi_request(order, openid)
+        elif method == "h5":
+            back = current_app.config["SITE_URL"].rstrip("/") + url_for("orders.returned", number=number)
+            page["h5_link"] = orders.h5_link(order, request.remote_addr or "127.0.0.1", back)
+        if page["method"] == "native":
+            code_url = orders.code_url(order)
+            page["qr_image"] = qr_data_uri(code_url)
+            if simulated():
+                page["cashier"] = url_for("wechatpay_simulator.cashier", pr=code_url.rsplit("pr=", 1)[-1])
     except PayError as error:
-        current_app.logger.warning("Creating the transaction of order %s failed: %s", number, error.code)
-        return render_template("orders/pay.html", order=order, qr_image=None, state="unavailable",
-                               form=ActionForm()), 503
-    cashier = None
-    if simulated():
-        cashier = url_for("wechatpay_simulator.cashier", pr=code_url.rsplit("pr=", 1)[-1])
-    return render_template("orders/pay.html", order=order, qr_image=qr_data_uri(code_url), state="pending",
-                           cashier=cashier, form=ActionForm())
+        current_app.logger.warning("Creating the %s transaction of order %s failed: %s", method, number, error.code)
+        return render_template("orders/pay.html", **{**page, "state": "unavailable", "qr_image": None}), 503
+    return render_template("orders/pay.html", **page)
+
+
+@bp.get("/orders/<number>/return")
+@login_required
+def returned(number):
+    """Where WeChat sends a phone's browser back after H5 pay (its redirect_url), paid or not: WeChat Pay is
+    asked now, and a paid order goes on to its policy."""
+    order = _order_or_404(number)
+    if order.status == "pending":
+        orders.sync_with_wechat_pay(order)
+    if order.status in ("paid", "issued"):
+        return _paid_redirect(order)
+    if order.status == "pending":
+        flash("暂未收到支付结果。如已付款，请稍候片刻，本页会自动更新。", "info")
+        return redirect(url_for("orders.pay", number=number))
+    return redirect(url_for("orders.show", number=number))
 
 
 @bp.get("/orders/<number>/status")
@@ -109,15 +150,19 @@ def wechat_notify():
         current_app.logger.warning("WeChat Pay notification refused: bad signature, stale timestamp or resource")
         return _notify_failed(401)
     resource, kind = event["resource"], event.get("event_type", "")
-    order = orders.by_number(resource.get("out_trade_no"))
+    order = orders.order_of_transaction(resource.get("out_trade_no"))
     if order is None:
         current_app.logger.warning("WeChat Pay notification %s for an unknown order", kind)
         return _notify_failed(404)
     try:
         if kind == "TRANSACTION.SUCCESS":
             orders.record_payment(order.id, resource)
-        elif kind.startswith("REFUND.") and order.refund_no:
-            orders.record_refund(order.id, resource)
+        elif kind.startswith("REFUND."):
+            second = orders.second_payment(resource.get("out_refund_no"))
+            if second is not None and second.order_id == order.id:  # a payment too many, given back
+                orders.record_second_refund(second.id, resource)
+            elif order.refund_no:  # 退保
+                orders.record_refund(order.id, resource)
     except orders.PaymentMismatch as mismatch:
         current_app.logger.error("WeChat Pay notification %s for order %s refused: %s does not match",
                                  kind, order.number, mismatch)

@@ -1,10 +1,13 @@
-"""A simulator of WeChat Pay's side of API v3 (Native), for development and tests.
+"""A simulator of WeChat Pay's side of API v3 (Native, JSAPI, H5), for development and tests.
 
 It speaks the protocol of app/payments/wechatpay.py with its own keys: it checks the merchant's
 signature (and the timestamp against the wall clock, as the SDK stamps requests with it) on every
 request, signs every answer (204 too) with its platform key, keeps transactions by (mchid,
-out_trade_no), and posts signed notifications with an AEAD_AES_256_GCM resource. Its 模拟支付 page
-(the cashier) lets a person in `make run` pay with no phone. `make run` serves it at /dev/wechatpay
+out_trade_no), and posts signed notifications with an AEAD_AES_256_GCM resource. What a person sees of
+WeChat Pay is here too, so `make run` pays with no phone: the 模拟支付 page (Native's cashier, after
+scanning), a stand-in for WeixinJSBridge (JSAPI: a script in static/ that the pay page includes while
+the simulator is on, showing WeChat's cashier sheet and paying through /bridge/brand-wcpay, which checks
+the paySign with the merchant's public key as WeChat does) and the page of H5's h5_url (/checkmweb). `make run` serves it at /dev/wechatpay
 when no WECHATPAY_MCHID is configured; tests mount it in a separate server on a loopback port as the
 fake WeChat Pay. Production config never registers it. Transactions live in this process's memory.
 """
@@ -28,7 +31,9 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 
 from app.core.clock import SHANGHAI, utcnow
 
-bp = Blueprint("wechatpay_simulator", __name__, url_prefix="/dev/wechatpay")
+# Its static files (the WeixinJSBridge stand-in and its stylesheet) are served only where it is registered.
+bp = Blueprint("wechatpay_simulator", __name__, url_prefix="/dev/wechatpay", static_folder="static",
+               static_url_path="/static")
 
 OUT_TRADE_NO = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")
 AUTHORIZATION = re.compile(r'(\w+)="([^"]*)"')
@@ -114,13 +119,16 @@ class SimulatedWeChatPay:
         return self.transactions.get((self.keys.mchid, out_trade_no))
 
     def by_code(self, pr):
-        return next((t for t in self.transactions.values() if t["code_url"].endswith("pr=" + pr)), None)
+        return next((t for t in self.transactions.values() if t.get("code_url", "").endswith("pr=" + pr)), None)
+
+    def by_prepay_id(self, prepay_id):
+        return next((t for t in self.transactions.values() if prepay_id and t.get("prepay_id") == prepay_id), None)
 
     # What WeChat Pay does on its own
 
     def pay(self, out_trade_no, openid="oSimulatedPayer0000000000000"):
         """The user pays: the transaction succeeds and the merchant is notified. Returns False when it
-        cannot be paid (closed, expired, paid already)."""
+        cannot be paid (closed, expired, paid already). A JSAPI transaction is paid by its own payer."""
         with self.app.app_context():
             now = utcnow()
             with self.lock:
@@ -130,7 +138,7 @@ class SimulatedWeChatPay:
                 trade.update(trade_state="SUCCESS", trade_state_desc="支付成功",
                              transaction_id="4200" + now.strftime("%Y%m%d") + f"{secrets.randbelow(10**14):014d}",
                              success_time=now.astimezone(SHANGHAI).isoformat(timespec="seconds"),
-                             payer={"openid": openid})
+                             payer=trade.get("payer") or {"openid": openid})
             self.notify(trade["notify_url"], "TRANSACTION.SUCCESS", "transaction", self.public_transaction(trade),
                         "支付成功")
             return True
@@ -279,8 +287,31 @@ def _json():
     return payload if isinstance(payload, dict) else None
 
 
+# What each trade type adds to the common fields, and answers with.
+TRADE_TYPES = {"native": "NATIVE", "jsapi": "JSAPI", "h5": "MWEB"}
+H5_TYPES = ("Wap", "iOS", "Android")
+
+
 @bp.post("/v3/pay/transactions/native")
 def native():
+    return _create("native")
+
+
+@bp.post("/v3/pay/transactions/jsapi")
+def jsapi():
+    return _create("jsapi")
+
+
+@bp.post("/v3/pay/transactions/h5")
+def h5():
+    return _create("h5")
+
+
+def _create(kind):
+    """Native, JSAPI or H5: the same out_trade_no with the same fields finds the same transaction; with
+    other fields (another amount, payer, trade type) it is refused, as WeChat Pay binds an out_trade_no
+    to one transaction. The payer's IP may change between two calls (a phone moving between networks):
+    it is not one of the fields compared (inferred)."""
     state, body = _state(), _json()
     if body is None:
         return _error(400, "PARAM_ERROR", "请求体不是合法的JSON")
@@ -297,6 +328,19 @@ def native():
         return _error(400, "PARAM_ERROR", "notify_url 须为不带参数的完整地址")
     if body["mchid"] != state.keys.mchid or body["appid"] != state.keys.appid:
         return _error(400, "APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配")
+    payer, h5_type = None, None
+    if kind == "jsapi":
+        payer = body.get("payer")
+        if not isinstance(payer, dict) or not isinstance(payer.get("openid"), str) or not payer["openid"].strip():
+            return _error(400, "PARAM_ERROR", "缺少参数 payer.openid")
+    if kind == "h5":
+        scene = body.get("scene_info")
+        if not isinstance(scene, dict) or not isinstance(scene.get("payer_client_ip"), str) \
+                or not scene["payer_client_ip"].strip():
+            return _error(400, "PARAM_ERROR", "缺少参数 scene_info.payer_client_ip")
+        h5_type = (scene.get("h5_info") or {}).get("type") if isinstance(scene.get("h5_info"), dict) else None
+        if h5_type not in H5_TYPES:
+            return _error(400, "PARAM_ERROR", "scene_info.h5_info.type 须为 Wap、iOS 或 Android")
     try:
         expires = (datetime.fromisoformat(body["time_expire"]) if body.get("time_expire")
                    else utcnow() + timedelta(hours=2))
@@ -304,8 +348,9 @@ def native():
         expires = None
     if expires is None or expires.tzinfo is None:
         return _error(400, "PARAM_ERROR", "time_expire 格式错误")
-    fingerprint = json.dumps({k: body.get(k) for k in ("appid", "description", "notify_url", "amount",
-                                                        "time_expire", "attach")}, sort_keys=True)
+    fingerprint = json.dumps({"trade_type": TRADE_TYPES[kind], "payer": payer, "h5_type": h5_type,
+                              **{k: body.get(k) for k in ("appid", "description", "notify_url", "amount",
+                                                          "time_expire", "attach")}}, sort_keys=True)
     with state.lock:
         state.create_calls += 1
         trade = state.transaction(body["out_trade_no"])
@@ -316,14 +361,27 @@ def native():
                 return _error(400, "ORDERPAID", "该订单已支付")
             if trade["fingerprint"] != fingerprint:
                 return _error(403, "OUT_TRADE_NO_USED", "商户订单号重复")
-            return _answer(200, {"code_url": trade["code_url"]})
+            return _answer(200, _created(trade))
         trade = {"appid": body["appid"], "mchid": body["mchid"], "out_trade_no": body["out_trade_no"],
                  "description": body["description"], "notify_url": body["notify_url"], "attach": body.get("attach"),
-                 "amount": {"total": total}, "expires": expires, "trade_type": "NATIVE", "trade_state": "NOTPAY",
-                 "trade_state_desc": "订单未支付", "fingerprint": fingerprint,
-                 "code_url": "weixin://wxpay/bizpayurl?pr=" + secrets.token_urlsafe(6)}
+                 "amount": {"total": total}, "expires": expires, "trade_type": TRADE_TYPES[kind],
+                 "trade_state": "NOTPAY", "trade_state_desc": "订单未支付", "fingerprint": fingerprint}
+        if kind == "native":
+            trade["code_url"] = "weixin://wxpay/bizpayurl?pr=" + secrets.token_urlsafe(6)
+        else:
+            trade["prepay_id"] = "wx" + utcnow().astimezone(SHANGHAI).strftime("%d%H%M%S") + secrets.token_hex(13)
+        if kind == "jsapi":
+            trade["payer"] = {"openid": payer["openid"]}
+        if kind == "h5":
+            trade["h5_url"] = url_for(".checkmweb", prepay_id=trade["prepay_id"], package=secrets.randbelow(10**10),
+                                      _external=True)
         state.transactions[(body["mchid"], body["out_trade_no"])] = trade
-    return _answer(200, {"code_url": trade["code_url"]})
+    return _answer(200, _created(trade))
+
+
+def _created(trade):
+    key = {"NATIVE": "code_url", "JSAPI": "prepay_id", "MWEB": "h5_url"}[trade["trade_type"]]
+    return {key: trade[key]}
 
 
 @bp.get("/v3/pay/transactions/out-trade-no/<out_trade_no>")
@@ -412,3 +470,87 @@ def cashier_pay(pr):
         abort(404)
     _state().pay(trade["out_trade_no"])
     return redirect(url_for(".cashier", pr=pr, paid=1))
+
+
+# The stand-in for WeixinJSBridge (static/wechat-bridge.js): what getBrandWCPayRequest asks WeChat
+
+def _bridge_trade(params):
+    """The JSAPI transaction that getBrandWCPayRequest's parameters stand for, checked as WeChat checks
+    them (the app, signType, the paySign with the merchant's public key, the prepay_id): (trade, None),
+    or (None, why not)."""
+    keys = _state().keys
+    names = ("appId", "timeStamp", "nonceStr", "package", "signType", "paySign")
+    if not isinstance(params, dict) or not all(isinstance(params.get(k), str) and params[k] for k in names):
+        return None, "调用支付JSAPI缺少参数"
+    if params["appId"] != keys.appid:
+        return None, "appId与商户号不匹配"
+    if params["signType"] != "RSA":
+        return None, "signType错误"
+    message = "".join(params[k] + "\n" for k in ("appId", "timeStamp", "nonceStr", "package"))
+    try:
+        _state().merchant_public.verify(b64decode(params["paySign"], validate=True), message.encode(),
+                                        padding.PKCS1v15(), hashes.SHA256())
+    except (ValueError, InvalidSignature):
+        return None, "支付验证签名失败"
+    trade = _state().by_prepay_id(params["package"].removeprefix("prepay_id="))
+    if trade is None or trade["trade_type"] != "JSAPI" or not params["package"].startswith("prepay_id="):
+        return None, "prepay_id无效"
+    return trade, None
+
+
+def _yuan(fen):
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+@bp.post("/bridge/brand-wcpay")
+def bridge_pay():
+    """``{"params": …}``: what the cashier sheet shows; ``{"params": …, "confirm": true}``: pay. Answers as
+    the bridge's callback would: ``err_msg`` get_brand_wcpay_request:ok or :fail (with err_desc)."""
+    body = _json() or {}
+    trade, problem = _bridge_trade(body.get("params"))
+    if trade is not None and trade["trade_state"] in ("SUCCESS", "REFUND"):
+        problem = "该订单已支付"
+    elif trade is not None and (trade["trade_state"] != "NOTPAY" or utcnow() >= trade["expires"]):
+        problem = "订单已关闭"
+    if problem:
+        return {"err_msg": "get_brand_wcpay_request:fail", "err_desc": problem}
+    if not body.get("confirm"):
+        return {"ready": True, "description": trade["description"], "amount": _yuan(trade["amount"]["total"])}
+    if not _state().pay(trade["out_trade_no"]):
+        return {"err_msg": "get_brand_wcpay_request:fail", "err_desc": "订单已关闭"}
+    return {"err_msg": "get_brand_wcpay_request:ok"}
+
+
+# H5: the page h5_url opens (in WeChat this launches the app and its cashier), then back to redirect_url
+
+def _h5_trade():
+    trade = _state().by_prepay_id(request.args.get("prepay_id", ""))
+    if trade is None or trade["trade_type"] != "MWEB":
+        abort(404)
+    return trade
+
+
+def _redirect_url():
+    """The merchant's page to go back to (appended by the merchant to h5_url): an absolute http(s) address."""
+    url = request.args.get("redirect_url", "")
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+@bp.get("/checkmweb")
+def checkmweb():
+    trade = _h5_trade()
+    return render_template("payments/h5.html", trade=trade, amount=_yuan(trade["amount"]["total"]),
+                           expired=utcnow() >= trade["expires"], back=_redirect_url())
+
+
+@bp.post("/checkmweb")
+def checkmweb_pay():
+    """确认支付 pays, 取消 does not; either way WeChat sends the browser back to redirect_url."""
+    trade = _h5_trade()
+    if request.form.get("action") == "pay":
+        _state().pay(trade["out_trade_no"])
+    back = _redirect_url()
+    if back is None:
+        return redirect(url_for(".checkmweb", prepay_id=trade["prepay_id"]))
+    return redirect(back)

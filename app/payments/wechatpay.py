@@ -1,4 +1,6 @@
-"""WeChat Pay API v3 (Native: a QR the user scans with WeChat), behind a thin adapter of ours.
+"""WeChat Pay API v3, behind a thin adapter of ours: Native (a QR the user scans with WeChat), JSAPI (inside
+WeChat: the page calls WeixinJSBridge with parameters signed here) and H5 (a phone browser outside WeChat:
+WeChat Pay's h5_url opens WeChat to pay).
 
 The maintained ``wechatpayv3`` SDK signs every request (WECHATPAY2-SHA256-RSA2048 with the merchant
 key), verifies the signature of every 2xx response and every notification with the platform public
@@ -10,11 +12,12 @@ The rest of the app never sees the SDK. The gateway is a setting: tests aim it a
 loopback port, and `make run` at the built-in simulator (app/payments/simulator.py).
 """
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 import requests
-from wechatpayv3 import WeChatPay, WeChatPayType
+from wechatpayv3 import SignType, WeChatPay, WeChatPayType
 
 from app.core.clock import SHANGHAI
 
@@ -98,6 +101,41 @@ class WeChatPayClient:
         if not answer.get("code_url"):
             raise PayError("UNKNOWN", "no code_url")
         return answer["code_url"]
+
+    def create_jsapi(self, *, out_trade_no, description, total_fen, time_expire: datetime, payer_openid,
+                     attach=None) -> str:
+        """Create (or, with the same fields, find again) the transaction of a payer inside WeChat; its
+        prepay_id goes to the page through jsapi_request()."""
+        answer = self._call("pay", description=description, out_trade_no=out_trade_no,
+                            amount={"total": total_fen, "currency": "CNY"}, payer={"openid": payer_openid},
+                            time_expire=time_expire.astimezone(SHANGHAI).isoformat(timespec="seconds"),
+                            attach=attach, pay_type=WeChatPayType.JSAPI)
+        if not answer.get("prepay_id"):
+            raise PayError("UNKNOWN", "no prepay_id")
+        return answer["prepay_id"]
+
+    def jsapi_request(self, prepay_id) -> dict:
+        """The parameters of WeixinJSBridge.invoke('getBrandWCPayRequest', …): paySign is SHA256withRSA with
+        the merchant key over appId, timeStamp, nonceStr and package, one per line (the SDK's sign())."""
+        params = {"appId": self.settings.appid, "timeStamp": str(int(self.clock().timestamp())),
+                  "nonceStr": secrets.token_hex(16), "package": f"prepay_id={prepay_id}", "signType": "RSA"}
+        params["paySign"] = self._sdk.sign([params["appId"], params["timeStamp"], params["nonceStr"],
+                                            params["package"]], SignType.RSA_SHA256)
+        return params
+
+    def create_h5(self, *, out_trade_no, description, total_fen, time_expire: datetime, payer_client_ip,
+                  h5_type="Wap", attach=None) -> str:
+        """Create (or find again) the transaction of a phone browser outside WeChat; its h5_url (valid for
+        five minutes) opens WeChat to pay, and WeChat sends the browser back to a redirect_url the caller
+        appends (``&redirect_url=<urlencoded>``)."""
+        answer = self._call("pay", description=description, out_trade_no=out_trade_no,
+                            amount={"total": total_fen, "currency": "CNY"},
+                            scene_info={"payer_client_ip": payer_client_ip, "h5_info": {"type": h5_type}},
+                            time_expire=time_expire.astimezone(SHANGHAI).isoformat(timespec="seconds"),
+                            attach=attach, pay_type=WeChatPayType.H5)
+        if not answer.get("h5_url"):
+            raise PayError("UNKNOWN", "no h5_url")
+        return answer["h5_url"]
 
     def query(self, out_trade_no) -> dict:
         return self._call("query", out_trade_no=out_trade_no)

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
+from app.auth.simulator import SIM_APPID  # the WeChat simulator's app: JSAPI pays its users
 from app.core.clock import SHANGHAI, utcnow
 
 # Its static files (the WeixinJSBridge stand-in and its stylesheet) are served only where it is registered.
@@ -39,7 +40,6 @@ OUT_TRADE_NO = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")
 AUTHORIZATION = re.compile(r'(\w+)="([^"]*)"')
 # WeChat's own retry schedule for notifications that were not acknowledged.
 RETRY_SECONDS = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600]
-SIM_APPID = "wx5e1a0c0ffee0demo"  # the WeChat simulator's appid (app/auth/simulator.py)
 
 
 @dataclass(frozen=True)

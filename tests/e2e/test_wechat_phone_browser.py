@@ -1,9 +1,13 @@
 """The site inside WeChat, in a real Chromium with WeChat's user agent on a phone: 立即投保 logs in through
-WeChat's own authorization (the simulator), with no QR code anywhere; a returning visit is silent."""
+WeChat's own authorization (the simulator), with no QR code anywhere; the application is paid through
+WeixinJSBridge (the simulator's stand-in) and the policy appears; a returning visit is silent."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import accept_agreements
+from tests.e2e.test_application_browser import fill_applicant
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +24,7 @@ def wechat_phone(browser):
     context.close()
 
 
-def test_buying_inside_wechat_logs_in_without_a_qr_code(wechat_phone, site):
+def test_buying_inside_wechat_logs_in_pays_and_shows_the_policy_without_a_qr_code(wechat_phone, site):
     page = wechat_phone.new_page()
     page.goto(site + "/products/anxin-million-medical")
     page.get_by_role("link", name="立即投保").first.click()
@@ -37,7 +41,25 @@ def test_buying_inside_wechat_logs_in_without_a_qr_code(wechat_phone, site):
 
     accept_agreements(page)
     expect(page.get_by_role("heading", name="方案", exact=True)).to_be_visible()  # the application's first step
-    assert page.locator(".qr-image").count() == 0
+    page.get_by_role("button", name="保存并继续").click()
+    fill_applicant(page)
+    expect(page.get_by_role("heading", name="被保险人")).to_be_visible()
+    page.get_by_role("button", name="保存并继续").click()  # 本人
+    expect(page.get_by_role("heading", name="受益人")).to_be_visible()
+    page.get_by_role("button", name="保存并继续").click()  # 法定
+    expect(page.get_by_role("heading", name="健康告知")).to_be_visible()
+    for radio in page.get_by_role("radio", name="否").all():
+        radio.check()
+    page.get_by_role("button", name="保存并继续").click()
+    page.get_by_label(re.compile("我已阅读《保险条款》")).check()
+    page.get_by_role("button", name="确认投保").click()
+
+    cashier = page.get_by_role("dialog", name="微信支付")  # WeChat's cashier sheet, opened by the page itself
+    expect(cashier).to_be_visible()
+    cashier.get_by_role("button", name="确认支付").click()
+    expect(page).to_have_url(re.compile(r"/policies/P\d{18}$"))
+    expect(page.get_by_text("保单号")).to_be_visible()
+    assert page.locator(".qr-image").count() == 0  # no code to scan anywhere on the way
 
     # Another visit from the same phone: WeChat answers silently, no page of its own.
     second = wechat_phone.new_page()

@@ -11,6 +11,7 @@ from app.extensions import db
 @click.command("seed-demo")
 def seed_demo():
     """Fill the demo catalog (idempotent: only what is missing is created)."""
+    from app.admin.demo import seed_demo_staff
     from app.agreements.services import seed_platform_agreements
     from app.catalog.demo import seed_demo_catalog
     from app.purchase.car import seed_car_rates
@@ -21,11 +22,14 @@ def seed_demo():
     agreements = seed_platform_agreements(today - timedelta(days=14), today - timedelta(days=7), db_now())
     rates = seed_car_rates()
     partners = seed_demo_partners(today)
+    staff = seed_demo_staff(db_now())
     db.session.commit()
     click.echo(f"Car rating tables: {rates} rows created." if rates else "Car rating tables already present.")
     click.echo(f"Demo catalog: {created} products created." if created else "Demo catalog already present.")
     click.echo(f"Agreements: {agreements} published." if agreements else "Agreements already published.")
     click.echo(f"Partners: {partners} created." if partners else "Partners already present.")
+    click.echo("Back-office demo accounts: not created (production)." if staff is None else
+               f"Back-office demo accounts: {staff} created." if staff else "Back-office demo accounts already present.")
 
 
 def init_app(app):

@@ -83,6 +83,12 @@ class Config:
     RATELIMIT_QR_POLL = os.environ.get("RATELIMIT_QR_POLL", "90 per minute")
     RATELIMIT_PARTNER_LOGIN = os.environ.get("RATELIMIT_PARTNER_LOGIN", "10 per minute")
     RATELIMIT_PARTNER_LOOKUP = os.environ.get("RATELIMIT_PARTNER_LOOKUP", "30 per minute")
+    # The back office (/admin): a session ends after this long without a request, and in any case this long
+    # after its login; logins and lookups are rate limited (per IP, per staff member).
+    ADMIN_IDLE_MINUTES = int(os.environ.get("ADMIN_IDLE_MINUTES", "30"))
+    ADMIN_SESSION_HOURS = int(os.environ.get("ADMIN_SESSION_HOURS", "12"))
+    RATELIMIT_ADMIN_LOGIN = os.environ.get("RATELIMIT_ADMIN_LOGIN", "10 per minute")
+    RATELIMIT_ADMIN_LOOKUP = os.environ.get("RATELIMIT_ADMIN_LOOKUP", "60 per minute")
     # Number of proxies in front whose X-Forwarded-For is trusted (for the IP shown on the phone, limits).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 

@@ -1,0 +1,165 @@
+"""Back-office fixtures: staff accounts made directly (roles, an enrolled TOTP secret), and signing in the way a
+browser does (password, then a code from pyotp at the injected clock's time)."""
+import re
+from types import SimpleNamespace
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from app.admin import auth as staff_auth
+from app.admin.models import AdminStaff, AdminStaffRole, AuditEvent
+from app.core.clock import db_now
+from app.extensions import db
+
+PASSWORD = "staff password 2026"
+_made = [0]
+
+
+@pytest.fixture(autouse=True)
+def admin_limits(app, monkeypatch):
+    """Generous limits, except in the tests of the limits themselves (which set their own)."""
+    monkeypatch.setitem(app.config, "RATELIMIT_ADMIN_LOGIN", "100000 per minute")
+    monkeypatch.setitem(app.config, "RATELIMIT_ADMIN_LOOKUP", "100000 per minute")
+
+
+def token(page):
+    """The CSRF token a page gives htmx (and its forms)."""
+    return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+
+
+def field(page, name):
+    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page) or re.search(
+        rf'value="([^"]*)"[^>]*name="{name}"', page)
+    return match.group(1) if match else ""
+
+
+def code_at(secret, clock, offset=0):
+    """The TOTP code an authenticator app shows at the injected clock's time (``offset`` steps of 30 s on)."""
+    return pyotp.TOTP(secret).at(clock.now, counter_offset=offset)
+
+
+@pytest.fixture()
+def make_staff(app):
+    """A new staff account: make_staff("support", "admin", enrolled=True, must_change=False)."""
+    def make(*roles, enrolled=True, must_change=False, password=PASSWORD, name="测试员工"):
+        _made[0] += 1
+        secret = pyotp.random_base32() if enrolled else None
+        with app.app_context():
+            username = f"t{_made[0]}-" + ("-".join(roles) if len(roles) < 3 else "many") if roles else f"t{_made[0]}-none"
+            staff = AdminStaff(username=username, display_name=name,
+                               password_hash=staff_auth.hash_password(password), must_change_password=must_change,
+                               totp_secret=secret, session_token=staff_auth.new_session_token(), created_at=db_now())
+            staff.role_rows = [AdminStaffRole(role=role) for role in roles]
+            db.session.add(staff)
+            db.session.commit()
+            return SimpleNamespace(id=staff.id, username=staff.username, secret=secret, password=password)
+    return make
+
+
+class Browser:
+    """One browser's back-office session (its own cookies), driven through the real login."""
+
+    def __init__(self, app, clock):
+        self.app, self.clock = app, clock
+        self.client = app.test_client()
+
+    def csrf(self, path="/admin/login"):
+        return token(self.client.get(path).get_data(as_text=True))
+
+    def post(self, path, data=None, **kwargs):
+        page = self.client.get(kwargs.pop("page", "/admin/login")).get_data(as_text=True)
+        return self.client.post(path, data={"csrf_token": token(page), **(data or {})}, **kwargs)
+
+    def password(self, staff, password=None):
+        return self.post("/admin/login", {"username": staff.username, "password": password or staff.password})
+
+    def verify(self, code):
+        return self.post("/admin/login/verify", {"code": code}, page="/admin/login/verify")
+
+    def sign_in(self, staff):
+        response = self.password(staff)
+        assert response.headers["Location"] == "/admin/login/verify", response.status_code
+        response = self.verify(code_at(staff.secret, self.clock))
+        assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+        return self
+
+
+@pytest.fixture()
+def staff_browser(app, clock):
+    return lambda: Browser(app, clock)
+
+
+@pytest.fixture()
+def signed_in(app, clock, make_staff):
+    """A browser signed in as a new staff member with ``roles``: (browser, staff)."""
+    def make(*roles):
+        staff = make_staff(*roles)
+        return Browser(app, clock).sign_in(staff), staff
+    return make
+
+
+def audit_rows(app, **where):
+    with app.app_context():
+        query = select(AuditEvent).order_by(AuditEvent.id)
+        for key, value in where.items():
+            query = query.where(getattr(AuditEvent, key) == value)
+        rows = db.session.scalars(query).all()
+        db.session.expunge_all()
+        return rows
+
+
+def last_audit(app, **where):
+    rows = audit_rows(app, **where)
+    return rows[-1] if rows else None
+
+
+@pytest.fixture()
+def business(app):
+    """What a user support looks up holds: an application saved through its service (the applicant's mobile),
+    an order, its policy and a voucher, made directly (the flows themselves are tested in their folders)."""
+    import json
+    import secrets
+    from datetime import timedelta
+
+    from stdnum.cn import ric
+
+    from app.auth.models import User
+    from app.catalog.models import Product
+    from app.core.clock import today_local
+    from app.core.pii import keyed_hash
+    from app.orders.models import Order, Policy
+    from app.purchase import applications
+    from app.vouchers.models import Offer, Voucher
+    from app.vouchers.services import new_code
+
+    def make(user_id, *, mobile="13800138000", name="张伟", slug="anxin-million-medical"):
+        body = "11010519900307" + f"{secrets.randbelow(1000):03d}"
+        id_number = body + ric.calc_check_digit(body)
+        with app.app_context():
+            now, today = db_now(), today_local()
+            user = db.session.get(User, user_id)
+            product = db.session.scalar(select(Product).where(Product.slug == slug))
+            application = applications.start_or_resume(user, product, today, now)
+            applications.save_applicant(application, user, name=name, id_number=id_number, mobile=mobile, email="",
+                                        province="广东", city="深圳", district="南山区", address="科技园路1号",
+                                        today=today, now=now)
+            digits = f"{secrets.randbelow(10**10):010d}"
+            order = Order(number=f"DD{today:%Y%m%d}{digits}", idempotency_key=secrets.token_urlsafe(24), user_id=user_id,
+                          application_id=application.id, product_id=product.id, plan_code=application.plan_code,
+                          frequency="annual", amount_fen=35600, status="issued", created_at=now,
+                          expires_at=now + timedelta(minutes=30), paid_at=now)
+            db.session.add(order)
+            db.session.flush()
+            policy = Policy(number=f"P{today:%Y%m%d}{digits}", order_id=order.id, user_id=user_id, product_id=product.id,
+                            plan_code=order.plan_code, frequency="annual", premium_fen=35600, starts_on=today,
+                            ends_on=today + timedelta(days=364), issued_at=now, data=json.dumps({}), terms=json.dumps({}))
+            code = new_code()
+            offer = db.session.scalar(select(Offer).order_by(Offer.id).limit(1))
+            voucher = Voucher(offer_id=offer.id, user_id=user_id, seq=1, code=code, code_hash=keyed_hash(code),
+                              claimed_at=now, expires_at=now + timedelta(days=30))
+            db.session.add_all([policy, voucher])
+            db.session.commit()
+            return SimpleNamespace(application=application.number, order=order.number, policy=policy.number,
+                                   voucher=code, id_number=id_number)
+    return make

@@ -8,7 +8,7 @@ from app.admin.access import requires, section
 from app.admin.forms import LOOKUP_KINDS, REVEALABLE, LookupForm, MobileLookupForm, RevealForm
 from app.auth.models import User
 from app.core.clock import today_local
-from app.core.database import writes
+from app.core.database import begin_write, writes
 from app.core.htmx import render_page
 from app.extensions import db, limiter
 
@@ -29,11 +29,13 @@ lookup_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_ADMIN_
 @bp.get("/users")
 @requires("users.lookup")
 @lookup_limit
-@writes
 def lookup():
-    """Both search forms; with a query, the users found (a search is recorded: how, and how many found)."""
+    """Both search forms; with a query, the users found (a search is recorded: how, and how many found, so a
+    search writes: it takes the write lock before it reads, see core/database.py)."""
     form, mobile_form = LookupForm(), MobileLookupForm()
     users, searched, status = [], None, 200
+    if any(request.args.get(name) for name in ("q", "last4", "name")):
+        begin_write()
     if mobile_form.last4.data or mobile_form.name.data:
         searched = "mobile"
         if mobile_form.validate():

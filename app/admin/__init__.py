@@ -9,10 +9,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", cli_group=None)  # cli.py
 
 
 def init_app(app):
-    from app.admin import access
+    from app.admin import access, auth
     app.register_blueprint(bp)
     app.before_request(access.guard)
     app.add_template_global(access.sections_for, "admin_sections")
+    app.add_template_global(auth.current_staff, "admin_staff")
 
 
 from app.admin import audit_views, cli, mobile_index, staff_views, support_views, views  # noqa: E402,F401

@@ -95,11 +95,12 @@ def authenticate(username, password, now, ip):
         audit.record("staff.login_failed", object_type="admin_staff", after={"step": "password"}, ip=ip, now=now)
         db.session.commit()
         raise LoginRefused("用户名或密码错误")
-    if staff.disabled_at is not None:
+    if staff.disabled_at is not None:  # said only to whoever knows the password
+        right = _verify(staff.password_hash, password)
         audit.record("staff.login_failed", staff=staff, object_type="admin_staff", object_id=staff.id,
                      after={"step": "password", "locked": True}, ip=ip, now=now)
         db.session.commit()
-        raise LoginRefused("账号已被管理员锁定，请联系管理员")
+        raise LoginRefused("账号已被管理员锁定，请联系管理员" if right else "用户名或密码错误")
     if staff.locked_until and staff.locked_until > now:
         raise LoginRefused(LOCKED_MESSAGE)
     if not _verify(staff.password_hash, password):

@@ -14,7 +14,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from app.account import services as account_services
-from app.auth.models import User
+from app.auth.models import LoginEvent, User
+from app.core.clock import db_now
 from app.extensions import db
 from tests.admin.conftest import PASSWORD, code_at
 
@@ -42,10 +43,10 @@ class Checker:
     def __init__(self, page, site, width):
         self.page, self.site, self.width, self.problems, self.seen = page, site, width, [], []
 
-    def visit(self, path, status=200):
+    def visit(self, path, status=200, name=None):
         response = self.page.goto(self.site + path)
         assert response.status == status, (path, response.status)
-        self.check(path)
+        self.check(name or path)
 
     def check(self, where):
         self.page.wait_for_load_state("networkidle")
@@ -143,6 +144,9 @@ def customer_with_data(app, member):
         user.real_name, user.id_number = m.name, "110101199003071234"
         account_services.save_contact(user, mobile=m.mobile, email="li.liulan@example.com", province="北京市",
                                       city="北京市", district="朝阳区", detail="望京街10号")
+        account_services.record_choice(user, "promotions", False, now=db_now(), ip="203.0.113.9", user_agent="test",
+                                       channel="desktop")
+        db.session.add(LoginEvent(user_id=user.id, at=db_now(), browser="Chrome 120", os="Windows 10", ip="203.0.113.*"))
         db.session.commit()
     return m
 
@@ -154,8 +158,9 @@ def test_every_back_office_page(browser, site, width, signed_in, make_staff, cus
     context = _signed_in_context(browser, site, width, admin.client)
     check = Checker(context.new_page(), site, width)
     page = check.page
-    for path in ("/admin/", "/admin/account", "/admin/staff", f"/admin/staff/{other.id}", "/admin/users"):
-        check.visit(path)
+    for path, name in (("/admin/", "home-admin"), ("/admin/account", "account"), ("/admin/staff", "staff-list"),
+                       (f"/admin/staff/{other.id}", "staff-detail"), ("/admin/users", "lookup")):
+        check.visit(path, name=name)
 
     page.goto(site + "/admin/staff/new")
     page.get_by_role("button", name="开设账号").click()
@@ -195,7 +200,7 @@ def test_every_back_office_page(browser, site, width, signed_in, make_staff, cus
     expect(page.get_by_test_id("revealed")).to_have_text(customer.mobile)
     check.check("user-revealed")
 
-    check.visit("/admin/audit")
+    check.visit("/admin/audit", name="audit")
     page.get_by_label("结束日期").fill("2019-01-01")
     page.get_by_role("button", name="筛选").click()
     page.wait_for_load_state("networkidle")
@@ -205,6 +210,6 @@ def test_every_back_office_page(browser, site, width, signed_in, make_staff, cus
     support, _ = signed_in("support")
     context = _signed_in_context(browser, site, width, support.client)
     check.page = context.new_page()
-    check.visit("/admin/staff", status=403)
+    check.visit("/admin/staff", status=403, name="forbidden")
     context.close()
     check.assert_clean()

@@ -155,7 +155,8 @@ def test_postgresql_refuses_truncate_too(app, signed_in):
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("TRUNCATE is PostgreSQL's (SQLite has none)")
-        _a_row(app, signed_in)
+    _a_row(app, signed_in)
+    with app.app_context():
         with pytest.raises(DatabaseError):
             with db.engine.begin() as connection:
                 connection.execute(text("TRUNCATE audit_event CASCADE"))

@@ -71,6 +71,8 @@ def test_lock_ends_the_sessions_and_unlock_lets_the_staff_member_back(app, clock
     clock.advance(seconds=30)
     response = Browser(app, clock).password(staff)
     assert "账号已被管理员锁定" in response.get_data(as_text=True)
+    response = Browser(app, clock).password(staff, "a wrong password")  # not said to a guesser
+    assert "用户名或密码错误" in response.get_data(as_text=True) and "锁定" not in response.get_data(as_text=True)
     assert "已锁定" in admin.client.get(page).get_data(as_text=True)
     assert admin.post(f"{page}/unlock", {"lock-reason": "恢复上岗"}, page=page).status_code == 302
     Browser(app, clock).sign_in(staff)

@@ -56,7 +56,7 @@ def lookup():
         db.session.commit()
     values = {user.id: support.masked_values(support.personal_values(user)) for user in users}
     return render_page("admin/lookup.html", "results", status, staff=staff, form=form, mobile_form=mobile_form,
-                       users=users, searched=searched, values=values, kinds=LOOKUP_KINDS)
+                       users=users, searched=searched, invalid=status == 422, values=values, kinds=LOOKUP_KINDS)
 
 
 def _user(user_id):

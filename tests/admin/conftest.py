@@ -39,22 +39,25 @@ def code_at(secret, clock, offset=0):
     return pyotp.TOTP(secret).at(clock.now, counter_offset=offset)
 
 
+def new_staff(app, *roles, enrolled=True, must_change=False, password=PASSWORD, name="测试员工"):
+    """A new staff account with ``roles`` (an enrolled TOTP secret unless enrolled=False)."""
+    _made[0] += 1
+    secret = pyotp.random_base32() if enrolled else None
+    with app.app_context():
+        username = f"t{_made[0]}-" + ("-".join(roles) if len(roles) < 3 else "many") if roles else f"t{_made[0]}-none"
+        staff = AdminStaff(username=username, display_name=name, password_hash=staff_auth.hash_password(password),
+                           must_change_password=must_change, totp_secret=secret,
+                           session_token=staff_auth.new_session_token(), created_at=db_now())
+        staff.role_rows = [AdminStaffRole(role=role) for role in roles]
+        db.session.add(staff)
+        db.session.commit()
+        return SimpleNamespace(id=staff.id, username=staff.username, secret=secret, password=password)
+
+
 @pytest.fixture()
 def make_staff(app):
     """A new staff account: make_staff("support", "admin", enrolled=True, must_change=False)."""
-    def make(*roles, enrolled=True, must_change=False, password=PASSWORD, name="测试员工"):
-        _made[0] += 1
-        secret = pyotp.random_base32() if enrolled else None
-        with app.app_context():
-            username = f"t{_made[0]}-" + ("-".join(roles) if len(roles) < 3 else "many") if roles else f"t{_made[0]}-none"
-            staff = AdminStaff(username=username, display_name=name,
-                               password_hash=staff_auth.hash_password(password), must_change_password=must_change,
-                               totp_secret=secret, session_token=staff_auth.new_session_token(), created_at=db_now())
-            staff.role_rows = [AdminStaffRole(role=role) for role in roles]
-            db.session.add(staff)
-            db.session.commit()
-            return SimpleNamespace(id=staff.id, username=staff.username, secret=secret, password=password)
-    return make
+    return lambda *roles, **kwargs: new_staff(app, *roles, **kwargs)
 
 
 class Browser:

@@ -4,14 +4,14 @@ reach them (someone half way through a login, a staff member holding every role)
 Never a 5xx, nothing stored with a control character or over its limit, no markup reflected.
 
 The machinery is the property test's own, imported as a module (its tests are not collected again here).
-AdminWorld is what that test's World needs to be taught about /admin: a back-office route it meets falls to
-``admin_contexts``."""
+``admin_contexts(world, rule, cls)`` is what that test's World needs to be taught about /admin (it takes a World
+as it is): AdminWorld here is World with that one branch."""
 import re
 
 import pytest
 
 from app.admin.roles import ROLES
-from tests.admin.conftest import PASSWORD, Browser, field, token
+from tests.admin.conftest import PASSWORD, Browser, field, new_staff, token
 from tests.core import test_hostile_input as hostile
 
 ADMIN_FORMS = [cls for cls in hostile.FORMS if cls.__module__.startswith("app.admin")]
@@ -34,10 +34,6 @@ STAGE_BASELINES = {"password": {"password": "a long new password", "confirm": "a
 
 
 class AdminWorld(hostile.World):
-    def __init__(self, app, request, member, make_staff, clock):
-        super().__init__(app, request, member)
-        self.make_staff, self.clock = make_staff, clock
-
     def contexts(self, rule, method, cls):
         if rule.rule.startswith("/admin"):
             return admin_contexts(self, rule, cls)
@@ -45,28 +41,33 @@ class AdminWorld(hostile.World):
 
 
 def admin_contexts(world, rule, cls):
+    """[Context] for a back-office route and form: the login pages as someone not signed in or half way through,
+    the others as a staff member holding every role, with a real staff account or user in the URL."""
     app, endpoint = world.app, rule.endpoint
+    monkeypatch, clock = world.request.getfixturevalue("monkeypatch"), world.request.getfixturevalue("clock")
+    monkeypatch.setitem(app.config, "RATELIMIT_ADMIN_LOGIN", "100000 per minute")
+    monkeypatch.setitem(app.config, "RATELIMIT_ADMIN_LOOKUP", "100000 per minute")
     baseline = dict(BASELINES.get(cls.__name__, {}) if cls else {})
     if endpoint in ("admin.login", "admin.login_submit"):
-        staff = world.make_staff("support")
+        staff = new_staff(app, "support")
         client = app.test_client()
         csrf = token(client.get("/admin/login").get_data(as_text=True))
         return [hostile.Context(client, {}, csrf, baseline={"username": staff.username, "password": PASSWORD,
                                                             "next": "/admin/users"})]
     for stage, page in STAGE_PAGES.items():
         if rule.rule == page:
-            return [half_way(world, stage)]
+            return [half_way(app, clock, stage)]
     values = {}
     if "staff_id" in rule.arguments:
-        values["staff_id"] = world.make_staff("ops").id
+        values["staff_id"] = new_staff(app, "ops").id
     if "user_id" in rule.arguments:
         values["user_id"] = world.member().id
-    actor = Browser(app, world.clock).sign_in(world.make_staff(*ROLES))
+    actor = Browser(app, clock).sign_in(new_staff(app, *ROLES))
     return [hostile.Context(actor.client, values, token(actor.client.get("/admin/").get_data(as_text=True)),
                             baseline=baseline)]
 
 
-def half_way(world, stage):
+def half_way(app, clock, stage):
     """A browser at a login stage (a new one whenever an example finished or ended that stage)."""
     context = hostile.Context(None, {}, "", label=f"at {stage}")
 
@@ -77,8 +78,8 @@ def half_way(world, stage):
                 if stage == "enrol":
                     context.baseline["sealed"] = field(response.get_data(as_text=True), "sealed")
                 return
-        staff = world.make_staff("support", enrolled=stage == "totp", must_change=stage == "password")
-        browser = Browser(world.app, world.clock)
+        staff = new_staff(app, "support", enrolled=stage == "totp", must_change=stage == "password")
+        browser = Browser(app, clock)
         browser.password(staff)
         page = browser.client.get(STAGE_PAGES[stage]).get_data(as_text=True)
         context.client, context.csrf = browser.client, token(page)
@@ -92,8 +93,8 @@ def half_way(world, stage):
 
 
 @pytest.fixture()
-def world(app, request, member, make_staff, clock):
-    return AdminWorld(app, request, member, make_staff, clock)
+def world(app, request, member):
+    return AdminWorld(app, request, member)
 
 
 @pytest.mark.parametrize("form", ADMIN_FORMS, ids=[cls.__name__ for cls in ADMIN_FORMS])
@@ -125,8 +126,8 @@ def test_hostile_values_in_what_admin_views_read_themselves(app, world):
     hostile.check_targets(app, targets, "admin views' own reads")
 
 
-def test_hostile_path_segments_of_admin_routes(app, world):
-    actor = Browser(app, world.clock).sign_in(world.make_staff(*ROLES))
+def test_hostile_path_segments_of_admin_routes(app, clock):
+    actor = Browser(app, clock).sign_in(new_staff(app, *ROLES))
     csrf = token(actor.client.get("/admin/").get_data(as_text=True))
     tried = 0
     for rule in hostile.app_rules(app):

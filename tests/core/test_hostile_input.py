@@ -527,6 +527,9 @@ class World:
     def contexts(self, rule, method, cls):
         """[Context] for this route and form (``cls`` None: the view's own reads only)."""
         path, endpoint = rule.rule, rule.endpoint
+        if path.startswith("/admin"):
+            from tests.admin.test_admin_hostile import admin_contexts
+            return admin_contexts(self, rule, cls)
         if path.startswith("/buy/"):
             return self.application(rule, cls)
         if path.startswith("/policies/"):

@@ -98,15 +98,7 @@ def pay(number):
 def returned(number):
     """Where WeChat sends a phone's browser back after H5 pay (its redirect_url), paid or not: WeChat Pay is
     asked now, and a paid order goes on to its policy."""
-    order = _order_or_404(number)
-    if order.status == "pending":
-        orders.sync_with_wechat_pay(order)
-    if order.status in ("paid", "issued"):
-        return _paid_redirect(order)
-    if order.status == "pending":
-        flash("暂未收到支付结果。如已付款，请稍候片刻，本页会自动更新。", "info")
-        return redirect(url_for("orders.pay", number=number))
-    return redirect(url_for("orders.show", number=number))
+    return _ask_wechat_pay(_order_or_404(number), "暂未收到支付结果。如已付款，请稍候片刻，本页会自动更新。")
 
 
 @bp.get("/orders/<number>/status")
@@ -129,15 +121,20 @@ def status(number):
 @login_required
 def check(number):
     """我已支付 (without JavaScript): ask WeChat Pay now."""
-    order = _order_or_404(number)
+    return _ask_wechat_pay(_order_or_404(number), "暂未收到支付结果。如已付款，请稍候片刻再点“我已支付”。")
+
+
+def _ask_wechat_pay(order, still_waiting):
+    """Ask WeChat Pay about a pending order now: paid → its policy; still pending → the pay page saying
+    ``still_waiting``; otherwise what became of it."""
     if order.status == "pending":
         orders.sync_with_wechat_pay(order)
     if order.status in ("paid", "issued"):
         return _paid_redirect(order)
     if order.status == "pending":
-        flash("暂未收到支付结果。如已付款，请稍候片刻再点“我已支付”。", "info")
-        return redirect(url_for("orders.pay", number=number))
-    return redirect(url_for("orders.show", number=number))
+        flash(still_waiting, "info")
+        return redirect(url_for("orders.pay", number=order.number))
+    return redirect(url_for("orders.show", number=order.number))
 
 
 @bp.post("/pay/wechat/notify")

@@ -6,7 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -29,18 +29,20 @@ def free_port():
 
 
 def wait_until_serving(process, url):
-    """Until /healthz answers (the condition), or the process has exited."""
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode(errors='replace')[-2000:]}")
-        try:  # the master listens at once; its worker answers once it has loaded the app
-            if requests.get(url + "/healthz", timeout=START_SECONDS).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("server did not start")
+    """Until gunicorn says its worker is booting (its own line on stderr), then /healthz answers: the master
+    listens at once and the request waits in its backlog while the worker loads the app. A watchdog ends a
+    server that takes longer than START_SECONDS."""
+    watchdog = threading.Timer(START_SECONDS, process.kill)
+    watchdog.start()
+    try:
+        for line in iter(process.stderr.readline, b""):
+            if b"Booting worker" in line:
+                break
+        else:
+            raise RuntimeError(f"server exited ({process.poll()}) before its worker booted")
+    finally:
+        watchdog.cancel()
+    assert requests.get(url + "/healthz", timeout=START_SECONDS).status_code == 200
 
 
 @pytest.fixture(scope="module")

@@ -1,53 +1,22 @@
 """Fixtures: one migrated, demo-seeded database per run (SQLite file, or PostgreSQL when
 TEST_DATABASE_URL is set), a test client with real CSRF, a fixed clock, and a live server for the
-browser tests."""
-import base64
+browser tests. What tests in several folders share, helpers and fixtures, is in tests/support."""
 import os
-import re
 import threading
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import event, text
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
+from tests.support.clock import CLOCK, NOW
+from tests.support.config import TEST_CONFIG
 
-# 2026-11-25 10:00 in Shanghai: the day every age in the tests is counted on.
-NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
-
-
-class Clock:
-    """The app's clock in tests: fixed, moved on by the test that needs time to pass."""
-
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
-
-
-CLOCK = Clock()
-
-TEST_CONFIG = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key",
-    "DATA_KEY": base64.b64encode(bytes(range(32))).decode(),
-    "CLOCK": CLOCK,
-    "RATELIMIT_QUOTE": "100000 per minute",
-    "RATELIMIT_QR_CREATE": "100000 per minute",
-    "RATELIMIT_QR_POLL": "100000 per minute",
-    "RATELIMIT_PARTNER_LOGIN": "100000 per minute",
-    "RATELIMIT_PARTNER_LOOKUP": "100000 per minute",
-    "PAGE_CACHE_SECONDS": 0,  # on in tests/catalog/test_cache.py, which drives its clock
-    "JOBS_IMMEDIATE": True,  # jobs run where they are queued; app.jobs.run_due() runs the ones due later
-}
+# The fixtures of tests/support that tests in several folders take (the helpers are imported from there).
+pytest_plugins = ["tests.support.agreements", "tests.support.wechat", "tests.support.pay", "tests.support.vouchers",
+                  "tests.support.notifications"]
 
 
 @pytest.fixture(scope="session")
@@ -91,30 +60,6 @@ def ctx(app):
 @pytest.fixture()
 def client(app):
     return app.test_client()
-
-
-def csrf_token(client, path="/products/anxin-million-medical"):
-    """The token a browser would send: read from the page's htmx headers, as htmx does."""
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
-
-
-HX = {"HX-Request": "true"}
-
-
-@contextmanager
-def count_queries(engine):
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE is not a query
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture(scope="session")

@@ -12,12 +12,13 @@ from app.catalog.models import BrowsingEvent, Product
 from app.extensions import db
 from app.orders.models import Policy
 from app.vouchers.models import Voucher
-from tests.agreements.test_gate import accept
-from tests.auth.conftest import Phone
-from tests.conftest import HX
-from tests.orders.conftest import paid_policy
-from tests.purchase.test_application import ME, Buyer, token
-from tests.vouchers.conftest import claimed_code
+from tests.support.agreements import accept
+from tests.support.identity import ME
+from tests.support.pay import paid_policy
+from tests.support.purchase import Buyer
+from tests.support.vouchers import claimed_code
+from tests.support.web import HX, token
+from tests.support.wechat import Phone
 
 ME_PAGES = ["/me", "/me/privacy", "/me/data", "/me/data.json", "/me/policies", "/me/applications", "/me/vouchers",
             "/me/consents"]

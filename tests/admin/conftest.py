@@ -1,19 +1,13 @@
-"""Back-office fixtures: staff accounts made directly (roles, an enrolled TOTP secret), and signing in the way a
-browser does (password, then a code from pyotp at the injected clock's time)."""
-import re
+"""Back-office fixtures: staff accounts made directly (roles, an enrolled TOTP secret), and signed in the way a
+browser does (password, then a code from pyotp at the injected clock's time: tests/support/admin.py's Browser)."""
 from types import SimpleNamespace
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
-from app.admin import auth as staff_auth
-from app.admin.models import AdminStaff, AdminStaffRole, AuditEvent
 from app.core.clock import db_now
 from app.extensions import db
-
-PASSWORD = "staff password 2026"
-_made = [0]
+from tests.support.admin import Browser, new_staff
 
 
 @pytest.fixture(autouse=True)
@@ -23,69 +17,10 @@ def admin_limits(app, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_ADMIN_LOOKUP", "100000 per minute")
 
 
-def token(page):
-    """The CSRF token a page gives htmx (and its forms)."""
-    return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
-
-
-def field(page, name):
-    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page) or re.search(
-        rf'value="([^"]*)"[^>]*name="{name}"', page)
-    return match.group(1) if match else ""
-
-
-def code_at(secret, clock, offset=0):
-    """The TOTP code an authenticator app shows at the injected clock's time (``offset`` steps of 30 s on)."""
-    return pyotp.TOTP(secret).at(clock.now, counter_offset=offset)
-
-
-def new_staff(app, *roles, enrolled=True, must_change=False, password=PASSWORD, name="测试员工"):
-    """A new staff account with ``roles`` (an enrolled TOTP secret unless enrolled=False)."""
-    _made[0] += 1
-    secret = pyotp.random_base32() if enrolled else None
-    with app.app_context():
-        username = f"t{_made[0]}-" + ("-".join(roles) if len(roles) < 3 else "many") if roles else f"t{_made[0]}-none"
-        staff = AdminStaff(username=username, display_name=name, password_hash=staff_auth.hash_password(password),
-                           must_change_password=must_change, totp_secret=secret,
-                           session_token=staff_auth.new_session_token(), created_at=db_now())
-        staff.role_rows = [AdminStaffRole(role=role) for role in roles]
-        db.session.add(staff)
-        db.session.commit()
-        return SimpleNamespace(id=staff.id, username=staff.username, secret=secret, password=password)
-
-
 @pytest.fixture()
 def make_staff(app):
     """A new staff account: make_staff("support", "admin", enrolled=True, must_change=False)."""
     return lambda *roles, **kwargs: new_staff(app, *roles, **kwargs)
-
-
-class Browser:
-    """One browser's back-office session (its own cookies), driven through the real login."""
-
-    def __init__(self, app, clock):
-        self.app, self.clock = app, clock
-        self.client = app.test_client()
-
-    def csrf(self, path="/admin/login"):
-        return token(self.client.get(path).get_data(as_text=True))
-
-    def post(self, path, data=None, **kwargs):
-        page = self.client.get(kwargs.pop("page", "/admin/login")).get_data(as_text=True)
-        return self.client.post(path, data={"csrf_token": token(page), **(data or {})}, **kwargs)
-
-    def password(self, staff, password=None):
-        return self.post("/admin/login", {"username": staff.username, "password": password or staff.password})
-
-    def verify(self, code):
-        return self.post("/admin/login/verify", {"code": code}, page="/admin/login/verify")
-
-    def sign_in(self, staff):
-        response = self.password(staff)
-        assert response.headers["Location"] == "/admin/login/verify", response.status_code
-        response = self.verify(code_at(staff.secret, self.clock))
-        assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
-        return self
 
 
 @pytest.fixture()
@@ -100,21 +35,6 @@ def signed_in(app, clock, make_staff):
         staff = make_staff(*roles)
         return Browser(app, clock).sign_in(staff), staff
     return make
-
-
-def audit_rows(app, **where):
-    with app.app_context():
-        query = select(AuditEvent).order_by(AuditEvent.id)
-        for key, value in where.items():
-            query = query.where(getattr(AuditEvent, key) == value)
-        rows = db.session.scalars(query).all()
-        db.session.expunge_all()
-        return rows
-
-
-def last_audit(app, **where):
-    rows = audit_rows(app, **where)
-    return rows[-1] if rows else None
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ from app.admin import access
 from app.admin.models import AuditEvent
 from app.admin.roles import PERMISSIONS, ROLES, permissions_of
 from app.extensions import db
-from tests.admin.conftest import token
+from tests.support.web import token
 
 ROLE_CASES = [*ROLES, "none"]
 

@@ -17,7 +17,7 @@ from app.account import services as account_services
 from app.auth.models import LoginEvent, User
 from app.core.clock import db_now
 from app.extensions import db
-from tests.admin.conftest import PASSWORD, code_at
+from tests.support.admin import PASSWORD, code_at
 
 pytestmark = pytest.mark.e2e
 

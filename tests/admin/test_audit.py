@@ -16,7 +16,8 @@ from app.admin.audit import ACTIONS
 from app.admin.models import AuditEvent, ImmutableAuditLog
 from app.auth.models import User
 from app.extensions import db
-from tests.admin.conftest import Browser, audit_rows, code_at, field, token
+from tests.support.admin import Browser, audit_rows, code_at
+from tests.support.web import field, token
 
 
 @pytest.fixture()

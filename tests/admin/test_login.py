@@ -14,7 +14,8 @@ from app.admin.demo import ACCOUNTS
 from app.admin.demo import PASSWORD as DEMO_PASSWORD
 from app.admin.models import AdminRecoveryCode, AdminStaff
 from app.extensions import db
-from tests.admin.conftest import PASSWORD, Browser, code_at, field, last_audit
+from tests.support.admin import PASSWORD, Browser, audit_rows, code_at, last_audit
+from tests.support.web import field
 
 
 def test_first_login_sets_a_password_enrols_totp_and_shows_ten_recovery_codes(app, clock, make_staff):
@@ -289,5 +290,4 @@ def test_flask_admin_create_user_can_ask_for_the_password(app, clock):
 
 
 def _events(app, staff, action):
-    from tests.admin.conftest import audit_rows
     return audit_rows(app, action=action, staff_id=staff.id)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.admin.models import AdminRecoveryCode, AdminStaff
 from app.extensions import db
-from tests.admin.conftest import Browser, last_audit
+from tests.support.admin import Browser, last_audit
 
 
 def _one_time(response):

@@ -14,7 +14,7 @@ from app.admin.models import UserMobileIndex
 from app.auth.models import LoginEvent, User
 from app.core.clock import db_now
 from app.extensions import db
-from tests.admin.conftest import audit_rows
+from tests.support.admin import audit_rows
 
 _serial = [0]
 

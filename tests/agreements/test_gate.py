@@ -1,5 +1,4 @@
 """The acceptance gate, the evidence it writes, declining, minors."""
-import re
 from datetime import date
 
 import pytest
@@ -7,46 +6,11 @@ from sqlalchemy import select, text
 
 from app.agreements.models import Consent, ImmutableLedger
 from app.extensions import db
-from tests.conftest import HX, NOW
-
-PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-            "Mobile/15E148 MicroMessenger/8.0.44")
-
-
-def gate_form(html):
-    """The acceptance form's hidden fields (prefixed gate-) and the versions it offers."""
-    fields = {name: value for name, value in re.findall(
-        r'<input[^>]*name="(gate-csrf_token|gate-original|gate-submission)"[^>]*value="([^"]*)"', html)}
-    fields["gate-original"] = fields.get("gate-original", "").replace("&#34;", '"').replace("&quot;", '"')
-    versions = re.findall(r'name="gate-agreements" value="(\d+)"', html)
-    return fields, versions
-
-
-def accept(client, html, versions=None, birth_date="1990-05-01", **headers):
-    """Submit the step as the browser would, every offered box ticked unless ``versions`` says."""
-    fields, offered = gate_form(html)
-    data = {**fields, "gate-agreements": offered if versions is None else versions}
-    if birth_date is not None:
-        data["gate-birth_date"] = birth_date
-    return client.post("/agreements/accept", data=data, headers=headers)
-
-
-def step_on(client, path):
-    """The acceptance step a page shows over itself (an htmx modal, or a <noscript> refresh to the full
-    page), or None when the user owes nothing."""
-    response = client.get(path)
-    assert response.status_code == 200
-    html = response.get_data(as_text=True)
-    step = re.search(r'hx-get="(/agreements/accept\?next=[^"]*)" hx-trigger="load"', html)
-    if step is None:
-        return None
-    assert f'<meta http-equiv="refresh" content="0; url={step.group(1)}">' in html
-    return step.group(1).replace("&amp;", "&")
-
-
-def rows(app, user_id):
-    with app.app_context():
-        return db.session.scalars(select(Consent).where(Consent.user_id == user_id).order_by(Consent.id)).all()
+from tests.support.agreements import accept, gate_form, rows, step_on
+from tests.support.clock import NOW
+from tests.support.concurrency import at_once, clone
+from tests.support.web import HX
+from tests.support.wechat import PHONE_UA
 
 
 def test_a_new_user_is_sent_to_the_agreements_and_back(app, member):
@@ -183,10 +147,9 @@ def test_consent_rows_are_never_changed_or_deleted(app, member):
 
 
 def test_the_same_form_sent_twice_at_once_writes_one_set_of_rows(app, member):
-    from tests.auth.test_concurrency import at_once, clone
     m = member()
     page = m.client.get("/agreements/accept?next=/me").get_data(as_text=True)
     twin = clone(app, m.client, [("session", "/")])
-    results = at_once(lambda: accept(m.client, page), lambda: accept(twin, page))
+    results = at_once(2, lambda i: accept((m.client, twin)[i], page))
     assert [r.status_code for r in results] == [302, 302]
     assert len(rows(app, m.id)) == 3

@@ -1,67 +1,21 @@
 """A minor's acceptance approved by a guardian on their own phone (the QR bridge, fake WeChat)."""
 import re
 from datetime import date
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
-import requests
 from sqlalchemy import select, text
-from stdnum.cn import ric
 
 from app.agreements.models import GuardianConsent
 from app.auth.models import User
-from app.auth.qrlogin import derive_token
 from app.core.masking import mask_id_number
 from app.core.pii import keyed_hash
 from app.extensions import db
-from tests.agreements.test_gate import PHONE_UA, accept, rows, step_on
-from tests.auth.conftest import Phone
-from tests.conftest import HX
-
-
-def id_number(born: date, region="110101", sequence="123"):
-    body = f"{region}{born:%Y%m%d}{sequence}"
-    return body + ric.calc_check_digit(body + "0")  # it reads all but the last digit
-
-
-ADULT_ID = id_number(date(1980, 3, 7))
-
-
-class MinorDesktop:
-    """A minor at the acceptance step, who gets a code for their guardian."""
-
-    def __init__(self, app, client, next_path="/me"):
-        self.app, self.client = app, client
-        page = client.get(f"/agreements/accept?next={next_path}").get_data(as_text=True)
-        response = accept(client, page, birth_date="2010-06-01")
-        self.html = response.get_data(as_text=True)
-        self.poll_url = re.search(r'hx-get="(/agreements/guardian/[^"]+/status)"', self.html).group(1)
-        self.public_id = self.poll_url.split("/")[3]
-        nonce = client.get_cookie(f"qrg_{self.public_id}", path="/agreements/guardian").value
-        with app.app_context():
-            self.token = derive_token(self.public_id, nonce)
-
-    def poll(self, htmx=True):
-        response = self.client.get(self.poll_url, headers=HX if htmx else {})
-        return response, response.get_data(as_text=True)
-
-
-def guardian_opens(phone, token, user="zhang"):
-    """The guardian's phone: the code's link, WeChat authorization, the form."""
-    response = phone.client.get(f"/m/guardian/{token}")
-    assert response.status_code == 302
-    authorize = response.headers["Location"]
-    query = parse_qs(urlsplit(authorize).query)
-    back = requests.post(authorize.split("#")[0], allow_redirects=False, timeout=5, data={
-        "user": user, "action": "allow", "redirect_uri": query["redirect_uri"][0], "state": query["state"][0]})
-    callback = urlsplit(back.headers["Location"])
-    return phone.callback(f"{callback.path}?{callback.query}")
-
-
-def approve(phone, token, name="张建国", number=ADULT_ID, relationship="father"):
-    response = phone.client.post(f"/m/guardian/{token}/approve", data={
-        "csrf_token": phone.csrf, "name": name, "id_number": number, "relationship": relationship})
-    return response, response.get_data(as_text=True)
+from tests.support.agreements import accept, rows, step_on
+from tests.support.identity import ADULT_ID, APPLICANT, id_number
+from tests.support.purchase import Buyer
+from tests.support.web import HX
+from tests.support.wechat import PHONE_UA, MinorDesktop, Phone, approve, guardian_opens
 
 
 def test_the_guardian_approves_and_the_minor_continues(app, wechat, member, phone):
@@ -219,8 +173,6 @@ def test_a_guardian_with_a_verified_identity_must_give_that_identity(app, wechat
 
 
 def test_a_declared_adult_whose_id_number_says_minor_must_ask_a_guardian(app, member):
-    from tests.purchase.test_application import APPLICANT, Buyer
-
     m = member()
     accept(m.client, m.client.get("/agreements/accept?next=/").get_data(as_text=True), birth_date="1990-05-01")
     assert step_on(m.client, "/") is None  # accepted alone, as the adult they said they were

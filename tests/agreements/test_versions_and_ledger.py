@@ -9,8 +9,9 @@ from flask_login import login_required
 
 from app import create_app
 from app.agreements.gate import consent_required
-from tests.agreements.test_gate import accept, rows, step_on
-from tests.conftest import TEST_CONFIG
+from tests.support.agreements import accept, rows, step_on
+from tests.support.config import TEST_CONFIG
+from tests.support.web import csrf_token, token
 
 
 def test_reading_shows_the_version_in_force_with_its_dates(client):
@@ -87,13 +88,13 @@ def test_the_ledger_lists_downloads_and_withdraws(app, member):
     data = json.loads(m.client.get("/me/consents.json").get_data(as_text=True))
     assert len(data["consents"]) == 3 and data["consents"][0]["ip"] == "127.0.0.*"
 
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = m.client.post("/me/consents/pi-authorization/withdraw", data={"csrf_token": token})
+    csrf = token(page)
+    response = m.client.post("/me/consents/pi-authorization/withdraw", data={"csrf_token": csrf})
     assert response.status_code == 302
     page = m.client.get("/me/consents").get_data(as_text=True)
     assert "已撤回《个人信息授权协议》" in page and page.index("撤回</td>") < page.index("同意</td>")
     assert len(rows(app, m.id)) == 4 and rows(app, m.id)[-1].action == "withdraw"
-    assert m.client.post("/me/consents/service/withdraw", data={"csrf_token": token}).status_code == 302
+    assert m.client.post("/me/consents/service/withdraw", data={"csrf_token": csrf}).status_code == 302
     assert "该协议不能单独撤回" in m.client.get("/me/consents").get_data(as_text=True)
 
     gate = m.client.get(step_on(m.client, "/me")).get_data(as_text=True)  # the withdrawn one only
@@ -135,9 +136,7 @@ def test_a_posted_action_continues_with_its_fields_after_accepting(database_url,
         return f"got {request.form['plan']} {request.form['note']}"
 
     client = signed_in_to(gated_app(database_url, "POST", action), member)
-    product = client.get("/products/anxin-million-medical").get_data(as_text=True)
-    token = re.search(r'"X-CSRFToken": "([^"]+)"', product).group(1)
-    page = client.post("/needs-consent", data={"csrf_token": token, "plan": "plus", "note": "你好"})
+    page = client.post("/needs-consent", data={"csrf_token": csrf_token(client), "plan": "plus", "note": "你好"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "请阅读并同意以下协议" in html
     step = accept(client, html)

@@ -1,6 +1,5 @@
 """The WeChat callback asks WeChat first and takes the write lock after: a slow WeChat never makes
 another user's write wait (on SQLite, where one writer holds the database)."""
-import re
 import threading
 
 from flask import Flask, request
@@ -8,9 +7,10 @@ from werkzeug.serving import make_server
 
 from app import ROOT
 from app.auth import simulator
-from tests.agreements.test_gate import accept
-from tests.auth.conftest import Desktop, Phone
-from tests.conftest import CLOCK
+from tests.support.agreements import accept
+from tests.support.clock import CLOCK
+from tests.support.web import token
+from tests.support.wechat import Desktop, Phone
 
 
 def test_a_slow_wechat_does_not_hold_up_another_users_write(app, member, monkeypatch):
@@ -44,7 +44,7 @@ def test_a_slow_wechat_does_not_hold_up_another_users_write(app, member, monkeyp
         assert asked.wait(timeout=30)  # the phone's callback is now waiting on WeChat
 
         page = customer.client.get("/me").get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        csrf = token(page)
         saved = customer.client.post("/me/contact", data={
             "csrf_token": csrf, "mobile": "13900139000", "email": "", "province": "广东", "city": "深圳",
             "district": "南山区", "address": "科技园路1号A座"})

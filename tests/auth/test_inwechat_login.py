@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.auth.models import LoginEvent, User
 from app.extensions import db
+from tests.support.web import token
 
 WECHAT_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
              "Mobile/15E148 MicroMessenger/8.0.44(0x18002c2d) NetType/WIFI Language/zh_CN")
@@ -135,7 +136,7 @@ def test_logging_out_on_the_phone_ends_the_session(app, wechat):
     phone = WeChatPhone(app, "要退出的用户")
     phone.visit("/me")
     page = phone.client.get("/me").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    csrf = token(page)
     assert phone.client.post("/logout", data={"csrf_token": csrf}).status_code == 302
     assert logged_in_as(phone.client) is None
 

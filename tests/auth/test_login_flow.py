@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.auth.models import QRLogin, User, WeChatIdentity
 from app.auth.qrlogin import hash_secret
 from app.extensions import db
-from tests.conftest import HX, csrf_token
+from tests.support.web import HX, csrf_token, token
 
 
 def logged_in_as(client):
@@ -232,8 +232,7 @@ def test_logout_ends_the_session_and_every_copy_of_it(app, desktop, phone):
     d.poll()
     stolen = d.client.get_cookie("session").value
     page = d.client.get("/me", follow_redirects=True).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    assert d.client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert d.client.post("/logout", data={"csrf_token": token(page)}).status_code == 302
     assert logged_in_as(d.client) is None
     copy = app.test_client()
     copy.set_cookie("session", stolen)

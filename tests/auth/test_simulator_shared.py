@@ -6,7 +6,7 @@ import pytest
 
 from app import create_app
 from app.auth.simulator import SIM_APPID, SIM_SECRET
-from tests.conftest import TEST_CONFIG
+from tests.support.config import TEST_CONFIG
 
 CALLBACK = "http://127.0.0.1:5000/auth/wechat/callback"
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.catalog.models import Product
 from app.extensions import db
-from tests.conftest import HX
+from tests.support.web import HX
 
 
 def names(html):

@@ -7,7 +7,9 @@ from sqlalchemy import update
 from app import create_app
 from app.catalog.models import Product
 from app.extensions import db
-from tests.conftest import HX, NOW, TEST_CONFIG, count_queries
+from tests.support.clock import NOW
+from tests.support.config import TEST_CONFIG
+from tests.support.web import HX, count_queries
 
 
 @pytest.fixture()

@@ -5,7 +5,7 @@ from sqlalchemy import delete, select
 
 from app.catalog.models import Category, Insurer, Product
 from app.extensions import db
-from tests.conftest import count_queries
+from tests.support.web import count_queries
 
 
 def catalog_queries(client, path):

@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-from tests.conftest import HX, csrf_token
+from tests.support.purchase import premium
+from tests.support.web import HX, csrf_token
 
 MEDICAL = "/products/anxin-million-medical"  # factor 1.00, monthly loading 1.00
 
@@ -14,10 +15,6 @@ def quote(client, slug_path=MEDICAL, headers=None, token=True, **fields):
         data["csrf_token"] = csrf_token(client, slug_path)
     response = client.post(slug_path + "/quote", data=data, headers=headers or {})
     return response, response.get_data(as_text=True)
-
-
-def premium(html):
-    return re.search(r'data-testid="premium">([^<]+)<', html).group(1)
 
 
 def error(html, field):

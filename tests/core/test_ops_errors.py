@@ -9,8 +9,8 @@ from flask import Flask
 
 from app import ROOT, _check_config, create_app
 from app.core.errors import MESSAGES
-from tests.conftest import HX, TEST_CONFIG, csrf_token
-from tests.core.test_security import production
+from tests.support.config import TEST_CONFIG, production
+from tests.support.web import HX, csrf_token
 
 
 def closed_port():

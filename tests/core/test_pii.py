@@ -6,7 +6,7 @@ from cryptography.exceptions import InvalidTag
 
 from app import create_app
 from app.core import pii
-from tests.conftest import TEST_CONFIG
+from tests.support.config import TEST_CONFIG
 
 OLD = base64.b64encode(bytes(range(32))).decode()
 NEW = base64.b64encode(bytes(range(100, 132))).decode()

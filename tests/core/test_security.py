@@ -8,7 +8,8 @@ import pytest
 from flask import Blueprint
 
 from app import create_app
-from tests.conftest import TEST_CONFIG, csrf_token
+from tests.support.config import TEST_CONFIG, production
+from tests.support.web import csrf_token
 
 
 def test_every_page_has_a_strict_content_security_policy(client):
@@ -55,17 +56,6 @@ def test_session_cookie_is_httponly_and_samesite(client):
     response = client.get("/products/anxin-million-medical")  # renders a CSRF token: starts a session
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-
-
-def production(**config):
-    """A production configuration with a (test) WeChat official account and merchant."""
-    from app.payments.simulator import SimulatorKeys
-    from tests.orders.conftest import merchant_config
-    keys = SimulatorKeys.generate()
-    return {**TEST_CONFIG, "APP_ENV": "production", "WECHAT_APPID": "wx0123456789abcdef",
-            "SQLALCHEMY_DATABASE_URI": "sqlite://",
-            **merchant_config(keys, "https://api.mch.weixin.qq.com", "https://example.com/pay/wechat/notify"),
-            **config}
 
 
 def test_production_cookies_are_secure():

@@ -1,13 +1,7 @@
-"""Browser-test helpers: the site with the WeChat simulator, a phone context, reading a QR code off the
-screen, the acceptance step."""
-import io
-
+"""Browser-test fixtures: the site with the WeChat simulator, a phone context, a browser already signed in.
+The steps several browser tests take (the acceptance step, reading a QR code off the screen…) are in
+tests/support/browser.py."""
 import pytest
-import zxingcpp
-from PIL import Image
-from playwright.sync_api import expect
-
-from tests.vouchers.conftest import make_offer, staff_of  # noqa: F401  (fixtures of the voucher flows)
 
 
 @pytest.fixture()
@@ -24,33 +18,6 @@ def phone_page(browser):
                                   locale="zh-CN")
     yield context.new_page()
     context.close()
-
-
-def accept_agreements(page, birth_date="1990-05-01"):
-    """The acceptance step a first login meets: tick each agreement, give a birth date, continue."""
-    expect(page.get_by_role("heading", name="请阅读并同意以下协议")).to_be_visible()
-    expect(page.get_by_role("checkbox").first).to_be_visible()
-    for box in page.get_by_role("checkbox").all():
-        box.check()
-    birth = page.get_by_label("你的出生日期")
-    if birth.count():  # asked only while the birth date is unknown
-        birth.fill(birth_date)
-    page.get_by_role("button", name="同意并继续").click()
-    expect(page.get_by_role("heading", name="请阅读并同意以下协议")).to_have_count(0)
-
-
-def as_new_wechat_user(phone_page, nickname):
-    """In the simulator, a WeChat user no other test has used."""
-    phone_page.get_by_text("新建模拟用户，昵称：").click()
-    phone_page.get_by_label("新建模拟用户的昵称").fill(nickname)
-
-
-def read_qr(page):
-    """Decode the QR image as rendered on screen, as a phone camera would."""
-    png = page.locator(".qr-image").screenshot()
-    codes = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert len(codes) == 1
-    return codes[0].text
 
 
 @pytest.fixture()

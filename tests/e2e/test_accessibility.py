@@ -9,16 +9,10 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from app.vouchers import staff as staff_auth
-from tests.e2e.conftest import accept_agreements, as_new_wechat_user, read_qr
-from tests.e2e.test_application_browser import fill_applicant
-from tests.orders import conftest as orders
-from tests.orders.conftest import paid_policy, place_order
-from tests.purchase import conftest as purchase
-from tests.purchase.test_application import Buyer
-from tests.vouchers.conftest import claimed_code
-
-# Fixtures of other folders, bound here (assigned, not imported by name: the test functions take them).
-fake_pay, pay, customer = orders.fake_pay, orders.pay, purchase.customer
+from tests.support.browser import accept_agreements, as_new_wechat_user, fill_applicant, read_qr
+from tests.support.pay import paid_policy, place_order
+from tests.support.purchase import Buyer
+from tests.support.vouchers import claimed_code
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import accept_agreements
+from tests.support.browser import accept_agreements
 
 pytestmark = pytest.mark.e2e
 

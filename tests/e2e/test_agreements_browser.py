@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from tests.agreements.test_guardian import ADULT_ID
-from tests.e2e.conftest import accept_agreements, as_new_wechat_user, read_qr
+from tests.support.browser import accept_agreements, as_new_wechat_user, read_qr
+from tests.support.identity import ADULT_ID
 
 pytestmark = pytest.mark.e2e
 

@@ -6,40 +6,10 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import accept_agreements
-from tests.purchase.test_application import APPLICANT, KID, ME
+from tests.support.browser import accept_agreements, fill_applicant, finish
+from tests.support.identity import APPLICANT
 
 pytestmark = pytest.mark.e2e
-
-
-def fill_applicant(page):
-    page.get_by_label("投保人姓名").fill(APPLICANT["name"])
-    page.get_by_label("身份证号码").fill(ME)
-    page.get_by_label("手机号码").fill(APPLICANT["mobile"])
-    for label, key in (("省份", "province"), ("城市", "city"), ("区县", "district"), ("详细地址", "address")):
-        page.get_by_label(label, exact=True).fill(APPLICANT[key])
-    page.get_by_role("button", name="保存并继续").click()
-
-
-def finish(page, premium):
-    """From 被保险人 on: the child, 法定, all 否, confirm."""
-    page.get_by_text("子女", exact=True).click()
-    page.get_by_label("被保险人姓名").fill("张小妹")
-    page.get_by_label("被保险人身份证号码").fill(KID)
-    page.get_by_text("无社保", exact=True).click()
-    page.get_by_role("button", name="保存并继续").click()
-    expect(page.get_by_text("已按被保险人的实际年龄和条件重新计算保费")).to_be_visible()
-    expect(page.get_by_test_id("premium")).to_have_text(premium)
-    page.get_by_role("button", name="保存并继续").click()  # 受益人: 法定
-    expect(page.get_by_role("heading", name="健康告知")).to_be_visible()
-    for radio in page.get_by_role("radio", name="否").all():
-        radio.check()
-    page.get_by_role("button", name="保存并继续").click()
-    expect(page.get_by_text("子女 · 张*妹 · 110***********")).to_be_visible()
-    page.get_by_label(re.compile("我已阅读《保险条款》")).check()
-    page.get_by_role("button", name="确认投保").click()
-    expect(page.get_by_role("heading", name="微信扫码支付")).to_be_visible()
-    expect(page.get_by_text(premium, exact=True)).to_be_visible()
 
 
 def test_apply_close_the_browser_and_resume(browser, signed_in, site):

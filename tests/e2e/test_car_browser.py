@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.purchase.test_car_quote import GOOD
+from tests.support.purchase import GOOD
 
 pytestmark = pytest.mark.e2e
 

@@ -3,7 +3,7 @@ it, authorizes in the WeChat simulator and confirms, and the desktop moves on by
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import accept_agreements, as_new_wechat_user, read_qr
+from tests.support.browser import accept_agreements, as_new_wechat_user, read_qr
 
 pytestmark = pytest.mark.e2e
 

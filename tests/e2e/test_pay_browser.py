@@ -6,8 +6,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import accept_agreements, read_qr
-from tests.e2e.test_application_browser import fill_applicant, finish
+from tests.support.browser import accept_agreements, fill_applicant, finish, read_qr
 
 pytestmark = pytest.mark.e2e
 

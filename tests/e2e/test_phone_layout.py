@@ -13,15 +13,11 @@ from app.auth.models import LoginEvent
 from app.core.clock import db_now
 from app.extensions import db
 from app.vouchers import staff as staff_auth
-from tests.agreements.test_gate import accept
-from tests.orders import conftest as orders
-from tests.orders.conftest import paid_policy, place_order
-from tests.purchase import conftest as purchase
-from tests.purchase.test_application import APPLICANT, Buyer
-from tests.vouchers.conftest import claimed_code, redeem
-
-# Fixtures of other folders, bound here (assigned, not imported by name: the test functions take them).
-fake_pay, pay, customer = orders.fake_pay, orders.pay, purchase.customer
+from tests.support.agreements import accept
+from tests.support.identity import APPLICANT
+from tests.support.pay import paid_policy, place_order
+from tests.support.purchase import Buyer
+from tests.support.vouchers import claimed_code, redeem
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 from app.auth.models import WeChatIdentity
 from app.core.clock import db_now
 from app.extensions import db
-from tests.e2e.conftest import accept_agreements
-from tests.e2e.test_application_browser import fill_applicant
-from tests.purchase.test_application import KID
+from tests.support.browser import accept_agreements, fill_applicant
+from tests.support.identity import KID
 
 pytestmark = pytest.mark.e2e
 

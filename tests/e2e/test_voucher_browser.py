@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from tests.agreements.test_gate import accept
-from tests.e2e.conftest import accept_agreements, read_qr
-from tests.vouchers.conftest import PASSWORD, claimed_code
+from tests.support.agreements import accept
+from tests.support.browser import accept_agreements, read_qr
+from tests.support.vouchers import PASSWORD, claimed_code
 
 pytestmark = pytest.mark.e2e
 

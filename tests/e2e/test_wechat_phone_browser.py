@@ -6,8 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import accept_agreements
-from tests.e2e.test_application_browser import fill_applicant
+from tests.support.browser import accept_agreements, fill_applicant
 
 pytestmark = pytest.mark.e2e
 

@@ -1,2 +1,8 @@
-"""The notifications tests' fixtures: users the fake WeChat reaches, an empty queue per test."""
-from tests.notifications.conftest import empty_queue, fake_wechat, reachable, wechat  # noqa: F401
+"""Each test here starts with an empty job queue, as the notifications tests do; ``reachable`` users are in
+tests/support/notifications.py."""
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _empty_queue(empty_queue):
+    """Nothing queued for later by an earlier test."""

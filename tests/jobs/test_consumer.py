@@ -19,7 +19,7 @@ from app.core.clock import db_now
 from app.extensions import db
 from app.notifications import APPLICATION_REMINDER, notify
 from app.notifications.models import Notification
-from tests.conftest import TEST_CONFIG
+from tests.support.config import TEST_CONFIG
 
 WAIT_SECONDS = 60
 

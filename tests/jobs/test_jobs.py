@@ -2,7 +2,6 @@
 README gives; a job runs in a fresh app context (never committing its caller's work); a periodic job
 already running is not run again beside it, and two runs at once still remind each application once."""
 import secrets
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from app.notifications.models import Notification
 from app.purchase import jobs as purchase_jobs
 from app.purchase.models import Application
 from app.purchase.reminders import send_reminders
+from tests.support.concurrency import at_once
 
 PERIODIC = {
     "app.orders.jobs.close_unpaid_orders", "app.purchase.jobs.remind_unfinished_applications",
@@ -87,21 +87,16 @@ def notifications_of(app, user):
 
 def test_two_reminder_runs_at_once_remind_each_application_once(app, wechat, reachable, clock):
     user = draft(app, reachable, clock)
-    barrier, errors = threading.Barrier(2, timeout=10), []
+    errors = []
 
-    def consumer():
+    def consumer(i):
         try:
             with app.app_context():
-                barrier.wait()
                 send_reminders(db_now())  # the job's work, without the job's lock: the UPDATE decides
         except Exception as error:  # reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=consumer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    at_once(2, consumer)
     assert errors == []
     assert [m["touser"] for m in wechat.state.messages].count(user.openid) == 1
     assert notifications_of(app, user) == 1

@@ -1,30 +1,7 @@
-"""Users the fake WeChat can reach, and a queue with nothing left over from another test."""
-import secrets
-
+"""Each test here starts with an empty job queue; ``reachable`` users are in tests/support/notifications.py."""
 import pytest
-
-from app.auth.models import WeChatIdentity
-from app.auth.simulator import SIM_APPID
-from app.core.clock import db_now
-from app.extensions import db
-from tests.auth.conftest import fake_wechat, wechat  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
-def empty_queue(app):
-    """Nothing queued for later by an earlier test (its retries would call the fake WeChat too)."""
-    app.extensions["jobs"].flush()
-
-
-@pytest.fixture()
-def reachable(app, member):
-    """A signed-in user with an openid on the configured official account: ``.id``, ``.openid``."""
-    def make(nickname="通知测试用户"):
-        user = member(nickname=nickname)
-        user.openid = f"o-notify-{secrets.token_hex(6)}"
-        with app.app_context():
-            db.session.add(WeChatIdentity(user_id=user.id, appid=SIM_APPID, openid=user.openid,
-                                          created_at=db_now()))
-            db.session.commit()
-        return user
-    return make
+def _empty_queue(empty_queue):
+    """Nothing queued for later by an earlier test."""

@@ -3,7 +3,6 @@ the fake WeChat, retries it with a growing delay, gives up after five attempts, 
 are read when it is queued and again when it is sent. Jobs run where they are queued; a retry waits until
 the test moves the clock and calls run_due()."""
 import logging
-import threading
 
 import pytest
 import requests
@@ -17,6 +16,7 @@ from app.notifications import APPLICATION_REMINDER, PROMOTION, notify
 from app.notifications import services as notifications
 from app.notifications.models import Notification
 from app.notifications.wechat import TemplateMessages
+from tests.support.concurrency import at_once
 
 URL = "http://127.0.0.1:5000/buy/anxin-million-medical/WB0001/3"
 DATA = {"first": "你有一份投保单尚未完成", "keyword1": "安心百万医疗2026"}
@@ -156,18 +156,11 @@ def test_two_workers_holding_the_same_job_send_once(app, wechat, reachable):
     user = reachable()
     wechat.state.fail_next["template_send"] = [45009]
     notification_id = send(app, user.id)  # failed once: queued for a retry, which two workers now both hold
-    barrier, results = threading.Barrier(2, timeout=10), []
-
-    def worker():
+    def worker(i):
         with app.app_context():
-            barrier.wait()
-            results.append(notifications.deliver(notification_id, URL, DATA))
+            return notifications.deliver(notification_id, URL, DATA)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = at_once(2, worker)
     assert results == [None, None]
     assert len(received(wechat, user)) == 1
     row = record(app, notification_id)

@@ -2,8 +2,6 @@
 TEST_DATABASE_URL): double confirms, twin notifications, a poll racing a notification, a crowd of pay
 pages. Each must end with one order, one policy, one transaction."""
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from sqlalchemy import func, select
@@ -11,28 +9,10 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.orders.models import Order, Policy
 from app.purchase.models import Application
-from tests.orders.conftest import place_order
-from tests.orders.test_notify import notification, policies, transaction
-from tests.orders.test_orders import order_row
-from tests.purchase.test_application import Buyer, token
-
-
-def together(count, work):
-    """Run ``work(i)`` in ``count`` threads released at the same moment; their results in order."""
-    barrier = threading.Barrier(count)
-
-    def run(i):
-        barrier.wait()
-        return work(i)
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
-
-
-def browser_session(live_server, client):
-    """A requests session carrying the test client's login, for real concurrent HTTP."""
-    session = requests.Session()
-    session.cookies.set("session", client.get_cookie("session").value, domain="127.0.0.1")
-    return session
+from tests.support.concurrency import at_once, http_session
+from tests.support.pay import notification, order_row, place_order, policies, transaction
+from tests.support.purchase import Buyer
+from tests.support.web import token
 
 
 def confirm_at_once(app, live_server, customer, same_key):
@@ -40,9 +20,9 @@ def confirm_at_once(app, live_server, customer, same_key):
     buyer.through(5)
     pages = [buyer.page(6)[1] for _ in range(2)]
     keys = [re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1) for page in pages]
-    session = browser_session(live_server, customer.client)
+    session = http_session(customer.client)
     url = f"{live_server}/buy/{buyer.slug}/{buyer.number}/6"
-    answers = together(2, lambda i: session.post(url, allow_redirects=False, timeout=30, data={
+    answers = at_once(2, lambda i: session.post(url, allow_redirects=False, timeout=30, data={
         "csrf_token": token(pages[i]), "acknowledged": "y", "idempotency_key": keys[0 if same_key else i]}))
     assert [a.status_code for a in answers] == [302, 302]
     assert answers[0].headers["Location"] == answers[1].headers["Location"]
@@ -63,7 +43,7 @@ def test_two_notifications_at_once_issue_one_policy(app, live_server, customer, 
     number = place_order(customer.client)
     customer.client.get(f"/orders/{number}/pay")
     body, headers = notification(app, pay, transaction(app, pay, number))
-    answers = together(2, lambda i: requests.post(f"{live_server}/pay/wechat/notify", data=body.encode(),
+    answers = at_once(2, lambda i: requests.post(f"{live_server}/pay/wechat/notify", data=body.encode(),
                                                   headers=headers, timeout=30))
     assert [a.status_code for a in answers] == [204, 204]
     assert policies(app, number) == 1 and order_row(app, number).status == "issued"
@@ -76,8 +56,8 @@ def test_a_poll_racing_the_notification_issues_one_policy(app, live_server, cust
     pay.state.pay(number)  # paid; the notification is late
     body, headers = notification(app, pay, pay.state.public_transaction(pay.state.transaction(number)))
     clock.advance(seconds=11)  # the poll will ask WeChat Pay
-    session = browser_session(live_server, customer.client)
-    answers = together(2, lambda i: (
+    session = http_session(customer.client)
+    answers = at_once(2, lambda i: (
         session.get(f"{live_server}/orders/{number}/status", headers={"HX-Request": "true"}, timeout=30) if i == 0
         else requests.post(f"{live_server}/pay/wechat/notify", data=body.encode(), headers=headers, timeout=30)))
     assert answers[0].status_code == 200 and answers[1].status_code == 204
@@ -86,8 +66,8 @@ def test_a_poll_racing_the_notification_issues_one_policy(app, live_server, cust
 
 def test_fifty_pay_pages_at_once_make_one_transaction(app, live_server, customer, pay):
     number = place_order(customer.client)
-    session = browser_session(live_server, customer.client)
-    pages = together(50, lambda i: session.get(f"{live_server}/orders/{number}/pay", timeout=60))
+    session = http_session(customer.client)
+    pages = at_once(50, lambda i: session.get(f"{live_server}/orders/{number}/pay", timeout=60))
     assert {page.status_code for page in pages} == {200}
     qr_images = {re.search(r'class="qr-image" src="([^"]+)"', page.text).group(1) for page in pages}
     assert len(qr_images) == 1  # every page shows the same QR

@@ -14,22 +14,20 @@ import requests
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.models import WeChatIdentity
 from app.core.clock import db_now
 from app.extensions import db
 from app.jobs import run_due
 from app.orders import services
-from app.orders.models import Order, PaymentAttempt, Policy
+from app.orders.models import Order, PaymentAttempt
 from app.payments import PayError
-from tests.conftest import CLOCK, HX, csrf_token
-from tests.orders.conftest import place_order
-from tests.orders.test_concurrency import together
-from tests.orders.test_notify import notification
-from tests.orders.test_orders import order_row
-from tests.orders.test_wechatpay_client import client_for, out_trade_no
-from tests.purchase.test_application import ME, token
+from tests.support.clock import CLOCK
+from tests.support.concurrency import at_once
+from tests.support.identity import ME
+from tests.support.pay import client_for, notification, order_row, out_trade_no, place_order, policies
+from tests.support.web import HX, csrf_token, token
 
 WECHAT_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
              "Mobile/15E148 MicroMessenger/8.0.49(0x18003137) NetType/WIFI Language/zh_CN")
@@ -363,11 +361,6 @@ def refunds(pay, number):
     return [r for r in pay.state.refunds.values() if r["out_trade_no"].startswith(number)]
 
 
-def policies(app, number):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Policy).join(Order).where(Order.number == number))
-
-
 def three_ways(app, customer, pay):
     """An order whose pay page was opened on a desktop, inside WeChat and in a phone's browser."""
     link_wechat(app, customer.id, pay.state.keys.appid)
@@ -397,8 +390,8 @@ def test_one_order_paid_three_ways_at_once_keeps_one_payment(app, live_server, c
         assert pay.state.pay(no)
     caplog.set_level(logging.INFO)
     notices = [notification(app, pay, pay.state.public_transaction(pay.state.transaction(no))) for no in trades]
-    answers = together(3, lambda i: requests.post(f"{live_server}/pay/wechat/notify", data=notices[i][0].encode(),
-                                                  headers=notices[i][1], timeout=30))
+    answers = at_once(3, lambda i: requests.post(f"{live_server}/pay/wechat/notify", data=notices[i][0].encode(),
+                                                 headers=notices[i][1], timeout=30))
     assert [a.status_code for a in answers] == [204, 204, 204]
     assert policies(app, number) == 1 and order_row(app, number).status == "issued"
     kept = order_row(app, number).transaction_id
@@ -424,7 +417,7 @@ def test_three_payments_racing_at_wechat_pay_keep_one(app, customer, pay):
     """The three paid at the same moment, each notification sent as WeChat Pay sends it: whichever win, one
     payment is kept and every other one that went through is refunded."""
     number, trades = three_ways(app, customer, pay)
-    paid = together(3, lambda i: pay.state.pay(trades[i]))
+    paid = at_once(3, lambda i: pay.state.pay(trades[i]))
     went_through = {no for no, ok in zip(trades, paid) if ok}  # the others were closed before they were paid
     assert went_through and policies(app, number) == 1 and order_row(app, number).status == "issued"
     refunded = {r["out_trade_no"] for r in refunds(pay, number)}

@@ -4,15 +4,10 @@ import json
 import logging
 from base64 import b64decode, b64encode
 
-from sqlalchemy import func, select
-
-from app.extensions import db
 from app.orders import services
-from app.orders.models import Order, Policy
-from tests.conftest import CLOCK
-from tests.orders.conftest import place_order
-from tests.orders.test_orders import order_row
-from tests.purchase.test_application import ME
+from tests.support.clock import CLOCK
+from tests.support.identity import ME
+from tests.support.pay import notification, order_row, place_order, policies, transaction
 
 
 def ready(customer, pay):
@@ -22,29 +17,8 @@ def ready(customer, pay):
     return number
 
 
-def transaction(app, pay, number, **changes):
-    """WeChat Pay's view of the order, as if paid, with changes."""
-    trade = pay.state.transaction(number)
-    keys = pay.state.keys
-    return {"appid": keys.appid, "mchid": keys.mchid, "out_trade_no": number, "transaction_id": "4200000000001",
-            "trade_type": "NATIVE", "trade_state": "SUCCESS", "trade_state_desc": "支付成功",
-            "success_time": "2026-11-25T10:05:00+08:00", "payer": {"openid": "o-payer"},
-            "amount": {"total": trade["amount"]["total"], "payer_total": trade["amount"]["total"], "currency": "CNY"},
-            **changes}
-
-
 def post(client, body, headers):
     return client.post("/pay/wechat/notify", data=body.encode(), headers=headers)
-
-
-def notification(app, pay, resource, event_type="TRANSACTION.SUCCESS"):
-    with app.app_context():
-        return pay.state.notification(event_type, "transaction", resource, "支付成功")
-
-
-def policies(app, number):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Policy).join(Order).where(Order.number == number))
 
 
 def test_a_valid_notification_issues_the_policy_and_a_duplicate_is_acknowledged_and_ignored(app, client, customer,

@@ -8,17 +8,11 @@ from sqlalchemy import func, select, text
 from app.extensions import db
 from app.orders.models import Order, Policy
 from app.purchase.models import Application
-from tests.agreements.test_gate import accept
-from tests.conftest import HX, csrf_token
-from tests.orders.conftest import paid_policy, place_order
-from tests.purchase.test_application import ME, Buyer, token
-
-
-def order_row(app, number):
-    with app.app_context():
-        order = db.session.scalar(select(Order).where(Order.number == number))
-        db.session.expunge_all()
-        return order
+from tests.support.agreements import accept
+from tests.support.identity import ME
+from tests.support.pay import order_row, paid_policy, place_order
+from tests.support.purchase import Buyer
+from tests.support.web import HX, csrf_token, token
 
 
 def application_of(app, order):

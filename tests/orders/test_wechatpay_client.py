@@ -1,7 +1,6 @@
 """The WeChat Pay client (our adapter over the wechatpayv3 SDK) against the fake WeChat Pay on a
 loopback port: the protocol both ways, WeChat Pay's refusals, and answers a client must not trust."""
 import json
-import secrets
 import socket
 from datetime import timedelta
 
@@ -11,22 +10,8 @@ from wechatpayv3.utils import build_authorization, load_private_key
 
 from app.payments import PayError
 from app.payments.simulator import SimulatorKeys
-from app.payments.wechatpay import Settings, WeChatPayClient
-from tests.conftest import CLOCK
-
-
-def client_for(fake, timeout=2.0, base=None, **changes):
-    keys = fake.state.keys
-    settings = Settings(mchid=keys.mchid, appid=keys.appid, private_key=keys.merchant_key,
-                        cert_serial_no=keys.cert_serial_no, apiv3_key=keys.apiv3_key,
-                        public_key=SimulatorKeys.public_pem(keys.platform_key), public_key_id=keys.public_key_id,
-                        base_url=base or fake.base, notify_url="http://127.0.0.1:9/pay/wechat/notify",
-                        timeout=timeout)
-    return WeChatPayClient(Settings(**{**settings.__dict__, **changes}), clock=CLOCK)
-
-
-def out_trade_no():
-    return "T" + secrets.token_hex(8)
+from tests.support.clock import CLOCK
+from tests.support.pay import client_for, out_trade_no
 
 
 def create(client, number, total=29000):

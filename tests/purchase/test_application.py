@@ -5,66 +5,14 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select, text
-from stdnum.cn import ric
 
 from app.auth.models import User
 from app.extensions import db
 from app.orders.models import Order
 from app.purchase.models import Application
-
-MEDICAL = "anxin-million-medical"
-
-
-def id_number(born, sequence="123"):
-    body = f"110101{born:%Y%m%d}{sequence}"
-    return body + ric.calc_check_digit(body + "0")
-
-
-ME = id_number(date(1990, 5, 1), "131")  # odd 17th digit: male
-KID = id_number(date(2016, 8, 8), "242")  # even: female
-DAD = id_number(date(1960, 1, 1), "351")
-APPLICANT = {"name": "张伟", "id_number": ME, "mobile": "13800138000", "email": "", "province": "广东",
-             "city": "深圳", "district": "南山区", "address": "科技园路1号A座"}
-
-
-def token(page):
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
-class Buyer:
-    def __init__(self, client, slug=MEDICAL):
-        self.client, self.slug = client, slug
-        response = client.get(f"/buy/{slug}")
-        assert response.status_code == 302
-        self.url = response.headers["Location"]  # /buy/<slug>/<number>/1
-        self.number = self.url.split("/")[3]
-
-    def page(self, step):
-        response = self.client.get(f"/buy/{self.slug}/{self.number}/{step}")
-        return response, response.get_data(as_text=True)
-
-    def post(self, step, **data):
-        _, page = self.page(step)
-        if 'name="csrf_token"' not in page:  # the step is closed; any page's token will do
-            page = self.client.get(f"/products/{self.slug}").get_data(as_text=True)
-        key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page)
-        if key and "idempotency_key" not in data:  # the confirm form's key, issued with the page
-            data["idempotency_key"] = key.group(1)
-        response = self.client.post(f"/buy/{self.slug}/{self.number}/{step}", data={"csrf_token": token(page), **data})
-        return response, response.get_data(as_text=True)
-
-    def through(self, last, insured=None, plan="basic"):
-        steps = {1: {"plan": plan, "frequency": "annual"}, 2: APPLICANT,
-                 3: insured or {"relation": "self", "social_security": "yes"}, 4: {"kind": "statutory"},
-                 5: {"q0": "no", "q1": "no", "q2": "no"}, 6: {"acknowledged": "y"}}
-        for step in range(1, last + 1):
-            response, page = self.post(step, **steps[step])
-            assert response.status_code == 302, (step, re.findall(r'class="field-error"[^>]*>([^<]+)<', page))
-        return response
-
-
-def premium(page):
-    return re.search(r'data-testid="premium">([^<]+)<', page).group(1)
+from tests.support.identity import APPLICANT, DAD, KID, ME, SON, WIFE, id_number
+from tests.support.purchase import MEDICAL, Buyer, premium
+from tests.support.web import token
 
 
 def test_a_whole_application_ends_in_an_order_waiting_for_payment(app, customer):
@@ -120,10 +68,6 @@ def test_insured_child_reprices_and_relations_are_checked(customer):
     page = buyer.client.get(response.headers["Location"]).get_data(as_text=True)
     assert "已按被保险人的实际年龄和条件重新计算保费" in page
     assert premium(page) == "¥352.98"  # 10 周岁: band 5–10 is ¥180.00, × 1.06 (女) × 1.85 (无社保)
-
-
-WIFE = id_number(date(1991, 2, 3), "262")
-SON = id_number(date(2018, 6, 6), "371")
 
 
 def beneficiaries(*people):

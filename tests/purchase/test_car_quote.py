@@ -6,20 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.purchase import vehicles
-from tests.conftest import HX, csrf_token
-
-GOOD = {"plate": "京A12345", "vin": "1M8GDM9AXKP042788", "engine_no": "ABC12345", "owner_name": "李四",
-        "owner_id": "11010119800307123X", "first_registration": "2020-05-01", "seats": "5", "usage": "private",
-        "displacement": "1.6-2.0", "purchase_price": "150000", "claims": "0", "third_party": "200",
-        "damage": "y", "passengers": "y"}
-
-
-def fix_id(number):
-    from stdnum.cn import ric
-    return number[:17] + ric.calc_check_digit(number[:17] + "0")
-
-
-GOOD["owner_id"] = fix_id(GOOD["owner_id"])
+from tests.support.identity import fix_id
+from tests.support.purchase import GOOD
+from tests.support.web import HX, csrf_token, token
 
 
 def post(client, headers=None, **changes):
@@ -120,8 +109,7 @@ def test_a_signed_in_users_quote_is_kept_and_found_again(app, customer):
         stored = db.session.execute(text("SELECT data FROM saved_car_quote")).scalars().all()
         assert stored and all(GOOD["owner_id"] not in row and "李四" not in row for row in stored)
     privacy = customer.client.get("/me/privacy").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', privacy).group(1)
-    customer.client.post("/me/privacy/reminders", data={"enabled": "0", "csrf_token": token})
+    customer.client.post("/me/privacy/reminders", data={"enabled": "0", "csrf_token": token(privacy)})
     assert "这是你上次的报价" not in customer.client.get("/car").get_data(as_text=True)
 
 

@@ -9,7 +9,8 @@ from app.core.clock import db_now
 from app.extensions import db
 from app.jobs import run_due
 from app.purchase.models import Application
-from tests.purchase.test_application import Buyer, token
+from tests.support.purchase import Buyer
+from tests.support.web import token
 
 
 @pytest.fixture()

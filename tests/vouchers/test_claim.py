@@ -9,9 +9,11 @@ from app.agreements.models import Consent
 from app.extensions import db
 from app.vouchers import services
 from app.vouchers.models import Offer, Voucher
-from tests.conftest import HX, csrf_token
-from tests.orders.conftest import paid_policy
-from tests.vouchers.conftest import claim, claimed_code, token
+from tests.support.agreements import accepted_user
+from tests.support.pay import paid_policy
+from tests.support.vouchers import claim, claimed_code
+from tests.support.web import HX, csrf_token, token
+from tests.support.wechat import MinorDesktop, Phone, approve, guardian_opens
 
 
 def test_offers_list_with_partner_price_validity_stock_and_cities(client):
@@ -97,7 +99,7 @@ def test_the_per_user_limit_holds(app, customer, make_offer):
 def test_stock_runs_out_and_is_never_negative(app, customer, member, make_offer):
     offer_id = make_offer(stock_total=1, stock_left=1)
     claimed_code(customer.client, offer_id)
-    other = _accepted(member)
+    other = accepted_user(member)
     refused = claim(other.client, offer_id)
     assert refused.status_code == 422 and "已领完" in refused.get_data(as_text=True)
     with app.app_context():
@@ -109,13 +111,6 @@ def test_stock_runs_out_and_is_never_negative(app, customer, member, make_offer)
         except Exception as error:  # noqa: BLE001  (IntegrityError on both databases)
             db.session.rollback()
             assert "stock" in str(error).lower() or "check" in str(error).lower()
-
-
-def _accepted(member, nickname="另一位用户"):
-    from tests.agreements.test_gate import accept
-    user = member(nickname=nickname)
-    accept(user.client, user.client.get("/agreements/accept?next=/").get_data(as_text=True), birth_date="1988-08-08")
-    return user
 
 
 def test_outside_its_dates_an_offer_cannot_be_claimed(app, customer, make_offer, clock):
@@ -206,8 +201,6 @@ def test_the_home_page_shows_offers(client):
 
 
 def test_a_minor_cannot_accept_a_partners_agreement_alone(app, wechat, member, make_offer):
-    from tests.agreements.test_guardian import MinorDesktop, approve, guardian_opens
-    from tests.auth.conftest import Phone
     minor = member(nickname="十五岁的用户")
     desktop = MinorDesktop(app, minor.client)  # our own agreements, approved by a guardian
     guardian = Phone(app)

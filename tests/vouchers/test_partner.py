@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.vouchers.models import PartnerStaff, Voucher
-from tests.conftest import HX
-from tests.vouchers.conftest import PASSWORD, claimed_code, redeem, token
+from tests.support.vouchers import PASSWORD, claimed_code, redeem
+from tests.support.web import HX, token
 
 
 def login(client, username, password):

@@ -1,5 +1,6 @@
-"""A fake WeChat on a loopback port (the simulator's blueprint in a server of its own), and the steps
-of a login as a desktop browser and a phone perform them over HTTP."""
+"""A fake WeChat on a loopback port (the simulator's blueprint in a server of its own), and the steps of a
+QR bridge as a desktop browser and a phone perform them over HTTP: a login's, and a minor's whose guardian
+approves on their own phone. Fixtures: ``fake_wechat``, ``wechat``, ``desktop``, ``phone``."""
 import re
 import threading
 from types import SimpleNamespace
@@ -13,7 +14,15 @@ from werkzeug.serving import make_server
 from app import ROOT
 from app.auth import simulator
 from app.auth.qrlogin import derive_token
-from tests.conftest import CLOCK, HX
+from tests.support import web
+from tests.support.agreements import accept
+from tests.support.clock import CLOCK
+from tests.support.identity import ADULT_ID
+from tests.support.web import HX
+
+# WeChat's own browser on an iPhone.
+PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Mobile/15E148 MicroMessenger/8.0.44")
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +94,8 @@ class Phone:
         if response.status_code == 302:
             response = self.client.get(response.headers["Location"])
         html = response.get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-        if csrf:
-            self.csrf = csrf.group(1)  # kept, as the page stays open on the phone
+        if 'name="csrf_token"' in html:
+            self.csrf = web.token(html)  # kept, as the page stays open on the phone
         return response, html
 
     def press(self, token, button):
@@ -103,3 +111,40 @@ def desktop(app, wechat):
 @pytest.fixture()
 def phone(app, wechat):
     return lambda: Phone(app)
+
+
+class MinorDesktop:
+    """A minor at the acceptance step, who gets a code for their guardian."""
+
+    def __init__(self, app, client, next_path="/me"):
+        self.app, self.client = app, client
+        page = client.get(f"/agreements/accept?next={next_path}").get_data(as_text=True)
+        response = accept(client, page, birth_date="2010-06-01")
+        self.html = response.get_data(as_text=True)
+        self.poll_url = re.search(r'hx-get="(/agreements/guardian/[^"]+/status)"', self.html).group(1)
+        self.public_id = self.poll_url.split("/")[3]
+        nonce = client.get_cookie(f"qrg_{self.public_id}", path="/agreements/guardian").value
+        with app.app_context():
+            self.token = derive_token(self.public_id, nonce)
+
+    def poll(self, htmx=True):
+        response = self.client.get(self.poll_url, headers=HX if htmx else {})
+        return response, response.get_data(as_text=True)
+
+
+def guardian_opens(phone, token, user="zhang"):
+    """The guardian's phone: the code's link, WeChat authorization, the form."""
+    response = phone.client.get(f"/m/guardian/{token}")
+    assert response.status_code == 302
+    authorize = response.headers["Location"]
+    query = parse_qs(urlsplit(authorize).query)
+    back = requests.post(authorize.split("#")[0], allow_redirects=False, timeout=5, data={
+        "user": user, "action": "allow", "redirect_uri": query["redirect_uri"][0], "state": query["state"][0]})
+    callback = urlsplit(back.headers["Location"])
+    return phone.callback(f"{callback.path}?{callback.query}")
+
+
+def approve(phone, token, name="张建国", number=ADULT_ID, relationship="father"):
+    response = phone.client.post(f"/m/guardian/{token}/approve", data={
+        "csrf_token": phone.csrf, "name": name, "id_number": number, "relationship": relationship})
+    return response, response.get_data(as_text=True)

@@ -1,5 +1,6 @@
-"""Vouchers: claiming as a user, redeeming as a partner's staff member (a browser of its own)."""
-import re
+"""Vouchers: claiming as a user, redeeming as a partner's staff member (a browser of its own).
+Fixtures: ``make_offer``, ``staff_of``."""
+import itertools
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -10,21 +11,10 @@ from app.core.clock import db_now, today_local
 from app.extensions import db
 from app.vouchers import staff as staff_auth
 from app.vouchers.models import Offer, Partner, PartnerStaff, Store
-from tests.auth.conftest import fake_wechat, wechat  # noqa: F401
-from tests.orders.conftest import fake_pay, pay  # noqa: F401
-from tests.purchase.conftest import customer  # noqa: F401
+from tests.support.web import field, token
 
 PASSWORD = "correct horse battery"
-
-
-def token(page):
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-
-
-def field(page, name):
-    match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page) or re.search(
-        rf'value="([^"]*)"[^>]*name="{name}"', page)
-    return match.group(1) if match else ""
+_staff_numbers = itertools.count()
 
 
 @pytest.fixture()
@@ -68,7 +58,8 @@ def staff_of(app):
     def make(store_name="洁驰洗车·北京朝阳店", username=None):
         with app.app_context():
             store = db.session.scalar(select(Store).where(Store.name == store_name))
-            username = username or f"staff-{len(made)}-{store.id}-{db_now().timestamp()}-{id(made)}"
+            # Numbered in this process: the clock is fixed and a list's id() is reused once it is freed.
+            username = username or f"staff-{next(_staff_numbers)}-{store.id}-{db_now().timestamp()}-{id(made)}"
             staff = PartnerStaff(store_id=store.id, username=username[:40], display_name="测试店员",
                                  password_hash=staff_auth.hash_password(PASSWORD),
                                  session_token=staff_auth.new_session_token(), created_at=db_now())

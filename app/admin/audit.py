@@ -4,8 +4,8 @@ change it records, so a change is never without its row.
 What goes in ``before``/``after`` is chosen by the caller, field by field, and is never personal data: for a
 revealed mobile number the row says *that* the mobile number was shown and why, never the number. As a
 second line of defence, ID and mobile numbers that slip into a diff or a reason are redacted as the logs
-redact them (core/logs.py). Each capability's screens (later: products, agreements, partners) record their
-actions through ``record`` with their own action names, added to ACTIONS.
+redact them (core/logs.py). Each capability's screens (products, agreements, partners) record their actions
+through ``record`` with their own action names, declared with ``register``.
 """
 import json
 
@@ -52,6 +52,16 @@ VALUE_LABELS = {
     "by": {"nickname": "微信昵称", "order": "订单号", "policy": "保单号", "application": "投保单号", "voucher": "券码",
            "mobile": "手机尾号+姓名"},
 }
+
+
+def register(*, actions=None, object_types=None, field_labels=None, value_labels=None):
+    """A capability's own audit vocabulary (its module calls this at import): action names, object types,
+    and how the fields of its diffs read on the screen."""
+    ACTIONS.update(actions or {})
+    OBJECT_TYPES.update(object_types or {})
+    FIELD_LABELS.update(field_labels or {})
+    for key, labels in (value_labels or {}).items():
+        VALUE_LABELS.setdefault(key, {}).update(labels)
 
 
 def _json(values):

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from app.core.review import maker_checker
 from app.core.pii import HASH, Encrypted
 from app.extensions import db
 
@@ -23,12 +24,19 @@ class Agreement(db.Model):
     # Withdrawing it is allowed (the personal-information authorization); accepting again is then needed.
     withdrawable: Mapped[bool] = mapped_column(default=False)
 
+    # Published versions only (drafts and those awaiting approval are the back office's).
     versions: Mapped[list["AgreementVersion"]] = relationship(
-        back_populates="agreement", order_by="AgreementVersion.effective_on.desc()")
+        primaryjoin="and_(AgreementVersion.agreement_id == Agreement.id, AgreementVersion.state == 'published')",
+        order_by="AgreementVersion.effective_on.desc()", viewonly=True)
+
+
+VERSION_STATES = {"draft": "草稿", "pending": "待审核", "published": "已发布"}
 
 
 class AgreementVersion(db.Model):
-    __table_args__ = (UniqueConstraint("agreement_id", "version"),)
+    """A version's text and dates. Written in the back office as a draft, approved by someone else
+    (maker–checker) and only then published: users only ever see published versions."""
+    __table_args__ = (UniqueConstraint("agreement_id", "version"), maker_checker())
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id"))
@@ -38,8 +46,13 @@ class AgreementVersion(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")  # what changed, shown for re-acceptance
     body: Mapped[str] = mapped_column(Text)  # Markdown; bold (**…**) marks liability-limiting clauses
     created_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(10), default="published")  # a key of VERSION_STATES
+    prepared_by_id: Mapped[int | None] = mapped_column(ForeignKey("admin_staff.id"))
+    submitted_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("admin_staff.id"))
+    reviewed_at: Mapped[datetime | None]
 
-    agreement: Mapped[Agreement] = relationship(back_populates="versions", lazy="joined")
+    agreement: Mapped[Agreement] = relationship(lazy="joined")
 
 
 class Consent(db.Model):

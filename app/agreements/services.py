@@ -54,7 +54,8 @@ def published_versions(agreement, today):
 def upcoming_versions(today):
     """Released but not yet in force: the site banner announces these."""
     stmt = (select(AgreementVersion).join(Agreement)
-            .where(AgreementVersion.released_on <= today, AgreementVersion.effective_on > today)
+            .where(AgreementVersion.state == "published", AgreementVersion.released_on <= today,
+                   AgreementVersion.effective_on > today)
             .order_by(AgreementVersion.effective_on, Agreement.position))
     return db.session.scalars(stmt).all()
 

@@ -3,7 +3,7 @@
 Rates are generated from per-category age curves and factors, then stored as ordinary rate-table rows;
 nothing at run time knows they were generated.
 """
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -17,8 +17,10 @@ from app.catalog.models import (
     Plan,
     Product,
     RateRow,
+    RateTable,
 )
-from app.catalog.services import refresh_price_from
+from app.catalog.services import table_prices
+from app.core.clock import SHANGHAI
 from app.core.money import round_fen
 from app.extensions import db
 
@@ -282,7 +284,7 @@ FAQS = {
 }
 
 
-def _rate_rows(category, age_min, age_max, factor, plan_factor, by_gender, by_social):
+def _rate_rows(plan, category, age_min, age_max, factor, plan_factor, by_gender, by_social):
     genders = ["M", "F"] if by_gender else [None]
     socials = [True, False] if by_social else [None]
     for (low, high), yuan in zip(BANDS, CURVES[category]):
@@ -295,7 +297,7 @@ def _rate_rows(category, age_min, age_max, factor, plan_factor, by_gender, by_so
                     amount *= FEMALE[category]
                 if social is False:
                     amount *= WITHOUT_SOCIAL_SECURITY
-                yield RateRow(age_min=max(low, age_min), age_max=min(high, age_max), gender=gender,
+                yield RateRow(plan=plan, age_min=max(low, age_min), age_max=min(high, age_max), gender=gender,
                               social_security=social, annual_premium_fen=round_fen(amount))
 
 
@@ -330,6 +332,8 @@ def seed_demo_catalog(today: date) -> int:
                     highlights) in enumerate(PRODUCTS[cat_slug]):
             if db.session.scalar(select(Product.id).filter_by(slug=slug)):
                 continue
+            launched_on = today - timedelta(days=30 * (position * 7 + index) + 11)
+            launched_at = datetime.combine(launched_on, time(), SHANGHAI).astimezone(UTC).replace(tzinfo=None)
             product = Product(
                 slug=slug, name=name, tagline=tagline, insurer=insurers[insurer_slug], category=category,
                 age_min=age_min, age_max=age_max, coverage_period=terms["coverage_period"],
@@ -338,7 +342,9 @@ def seed_demo_catalog(today: date) -> int:
                 priced_by_social_security=terms["social"], payment_frequencies=terms["frequencies"],
                 monthly_loading_permille=1040 if index % 2 else 1000, sales_count=sales,
                 rank=100 - index * 10 + (20 if featured else 0), featured=featured,
-                launched_on=today - timedelta(days=30 * (position * 7 + index) + 11), is_demo=True)
+                launched_on=launched_on, is_demo=True, state="approved", published_at=launched_at)
+            table = RateTable(product=product, state="approved", note="上线时的费率表", created_at=launched_at,
+                              effective_at=launched_at)
             for plan_position, (code, plan_name, description, plan_factor, sum_assured, items) in enumerate(
                     PLANS[cat_slug]):
                 plan = Plan(code=code, name=plan_name, description=description, position=plan_position,
@@ -347,14 +353,13 @@ def seed_demo_catalog(today: date) -> int:
                     CoverageItem(position=i, name=item, limit_fen=limit, limit_text=text,
                                  deductible_fen=deductible, notes=notes)
                     for i, (item, limit, text, deductible, notes) in enumerate(items)]
-                plan.rate_rows = list(_rate_rows(cat_slug, age_min, age_max, Decimal(factor), plan_factor,
-                                                 terms["gender"], terms["social"]))
+                table.rows.extend(_rate_rows(plan, cat_slug, age_min, age_max, Decimal(factor), plan_factor,
+                                             terms["gender"], terms["social"]))
                 product.plans.append(plan)
             product.documents = list(_documents(cat_slug, name, insurers[insurer_slug].name,
                                                 product.age_range_text, terms))
             product.faqs = [Faq(position=i, question=q, answer=a) for i, (q, a) in enumerate(FAQS[cat_slug])]
-            db.session.add(product)
-            db.session.flush()
-            refresh_price_from(product)
+            table.price_from_fen = product.price_from_fen = table_prices(table.rows)
+            db.session.add_all([product, table])
             created += 1
     return created

@@ -17,8 +17,9 @@ from app.catalog.models import (
     Plan,
     Product,
     RateRow,
+    RateTable,
 )
-from app.core.clock import age_on
+from app.core.clock import age_on, db_now
 from app.core.domain import DomainError
 from app.core.money import format_yuan, round_fen
 from app.extensions import db, shared_cache
@@ -44,11 +45,14 @@ class QuoteError(DomainError):
 
 
 def listing_query():
-    """Active products with their insurer and category loaded in the same query."""
+    """Products on sale now, with their insurer and category loaded in the same query."""
+    return _with_insurer_and_category().where(Product.on_sale(db_now()))
+
+
+def _with_insurer_and_category():
     return (select(Product)
             .join(Product.insurer).join(Product.category)
-            .options(contains_eager(Product.insurer), contains_eager(Product.category))
-            .where(Product.is_active))
+            .options(contains_eager(Product.insurer), contains_eager(Product.category)))
 
 
 def search_products(*, q="", category=None, age=None, sort="default", page=1, per_page=12):
@@ -79,31 +83,54 @@ def featured_products(limit=6):
 def category_counts():
     """Categories in display order, each with how many active products it has."""
     stmt = (select(Category, func.count(Product.id))
-            .outerjoin(Product, (Product.category_id == Category.id) & Product.is_active)
+            .outerjoin(Product, (Product.category_id == Category.id) & Product.on_sale(db_now()))
             .group_by(Category.id).order_by(Category.position, Category.id))
     return db.session.execute(stmt).all()
 
 
 def get_product(slug):
-    """A product with everything its page and its quotes read, or None. The same for every visitor, so
-    it is loaded once per PAGE_CACHE_SECONDS into a session of its own and kept detached: read-only,
-    fully loaded (touching anything not loaded raises instead of querying)."""
-    return shared_cache.get_or_make(("product", slug), lambda: _load_product(slug))
+    """A product on sale with everything its page and its quotes read, or None. The same for every visitor,
+    so it is loaded once per PAGE_CACHE_SECONDS into a session of its own and kept detached: read-only,
+    fully loaded (touching anything not loaded raises instead of querying). What is on sale, and which rate
+    table is in force, is decided at each call from the clock, not when it was loaded."""
+    product = shared_cache.get_or_make(("product", slug), lambda: load_product(Product.slug == slug))
+    return product if product is not None and product.is_on_sale(db_now()) else None
 
 
-def _load_product(slug):
-    stmt = (listing_query().where(Product.slug == slug)
+def load_product(where):
+    """The product ``where`` selects, in whatever state (the back office's preview too), fully loaded and
+    detached, or None."""
+    stmt = (_with_insurer_and_category().where(where)
             .options(selectinload(Product.plans).selectinload(Plan.coverage_items),
-                     selectinload(Product.plans).selectinload(Plan.rate_rows),
+                     selectinload(Product.rate_tables).selectinload(RateTable.rows),
                      selectinload(Product.documents), selectinload(Product.faqs)))
     with Session(db.engine) as session:
         return session.scalars(stmt).first()
 
 
-def refresh_price_from(product: Product):
-    """Keep the denormalised lowest annual premium in step with the rate table."""
-    product.price_from_fen = db.session.scalar(
-        select(func.min(RateRow.annual_premium_fen)).join(Plan).where(Plan.product_id == product.id)) or 0
+def table_prices(rows) -> int:
+    """The lowest annual premium among rate rows (0: none)."""
+    return min((row.annual_premium_fen for row in rows), default=0)
+
+
+def refresh_prices(now, product_ids=None):
+    """Keep each product's denormalised "¥… 起" (listing and sorting) in step with its rate table in force at
+    ``now``. Returns how many changed. Run when a table is approved and every minute (a scheduled table)."""
+    in_force = (select(RateTable.product_id, func.max(RateTable.effective_at).label("since"))
+                .where(RateTable.state == "approved", RateTable.effective_at <= now)
+                .group_by(RateTable.product_id).subquery())
+    stmt = (select(Product, RateTable.price_from_fen)
+            .join(in_force, in_force.c.product_id == Product.id)
+            .join(RateTable, (RateTable.product_id == Product.id) & (RateTable.state == "approved")
+                  & (RateTable.effective_at == in_force.c.since)))
+    if product_ids is not None:
+        stmt = stmt.where(Product.id.in_(product_ids))
+    changed = 0
+    for product, price in db.session.execute(stmt):
+        if product.price_from_fen != price:
+            product.price_from_fen = price
+            changed += 1
+    return changed
 
 
 @dataclass
@@ -111,6 +138,7 @@ class Quote:
     product: Product
     plan: Plan
     age: int
+    table: RateTable
     row: RateRow
     frequency: str
     per_period_fen: int
@@ -125,13 +153,19 @@ class Quote:
     def frequency_label(self) -> str:
         return FREQUENCIES[self.frequency]
 
+    @property
+    def rows(self) -> list[RateRow]:
+        """The plan's whole rate table (the one this quote was priced from)."""
+        return self.table.rows_of(self.plan)
 
-def quote_premium(product: Product, *, plan_code, age=None, birth_date=None, today: date,
+
+def quote_premium(product: Product, *, plan_code, age=None, birth_date=None, today: date, table: RateTable,
                   gender=None, social_security=None, frequency="annual") -> Quote:
-    """Price one insured person from the product's rate table, exact to the fen.
+    """Price one insured person from a rate table of the product (the one in force: product.rate_table_at),
+    exact to the fen.
 
-    Raises QuoteError naming the field at fault. ``product`` must come from get_product (plans and
-    rate rows loaded).
+    Raises QuoteError naming the field at fault. ``product`` must come from get_product or load_product
+    (plans and rate tables loaded).
     """
     plan = next((p for p in product.plans if p.code == plan_code), None)
     if plan is None:
@@ -159,10 +193,13 @@ def quote_premium(product: Product, *, plan_code, age=None, birth_date=None, tod
                 and row.gender == (gender if product.priced_by_gender else None)
                 and row.social_security == (social_security if product.priced_by_social_security else None))
 
-    row = next((r for r in plan.rate_rows if matches(r)), None)
+    if table is None:
+        raise QuoteError("本产品暂无生效的费率表，请稍后再试", "plan")
+    row = next((r for r in table.rows_of(plan) if matches(r)), None)
     if row is None:
-        # The rate table does not cover a case the product says it accepts: a data error, not the user's.
-        raise LookupError(f"rate table of plan {plan.id} has no row for age {age}")
+        # The rate table does not cover a case the product says it accepts: a data error, not the user's
+        # (imports are checked for exactly this).
+        raise LookupError(f"rate table {table.id} of plan {plan.id} has no row for age {age}")
 
     steps = [("被保险人年龄", f"{age}周岁（{age_source}）"),
              ("费率表", f"{plan.name} · {row.label} → 年缴保费 {format_yuan(row.annual_premium_fen)}")]
@@ -176,5 +213,5 @@ def quote_premium(product: Product, *, plan_code, age=None, birth_date=None, tod
         per_period = row.annual_premium_fen
         steps.append(("缴费方式", f"年缴：按费率表金额，每年 {format_yuan(per_period)}"))
         periods = 1
-    return Quote(product=product, plan=plan, age=age, row=row, frequency=frequency,
+    return Quote(product=product, plan=plan, age=age, table=table, row=row, frequency=frequency,
                  per_period_fen=per_period, periods_per_year=periods, steps=steps)

@@ -67,7 +67,9 @@ def _product_or_404(slug):
 
 
 def _render_product(product, form, quote, status=200):
+    in_force = product.rate_table_at(db_now())
     return render_page("catalog/product.html", "quote", status, product=product, form=form, quote=quote,
+                       price_from=in_force.price_from_fen if in_force else product.price_from_fen,
                        actions=parts("product_actions", product=product, user=current_user))
 
 
@@ -79,7 +81,8 @@ def product(slug):
     if not product.age_min <= defaults["age"] <= product.age_max:
         defaults["age"] = product.age_min
     form = QuoteForm(formdata=None, data=defaults).for_product(product)
-    quote = services.quote_premium(product, **form.quote_args(), today=today_local())
+    quote = services.quote_premium(product, **form.quote_args(), today=today_local(),
+                                   table=product.rate_table_at(db_now()))
     _remember(lambda: [product.id], "view")
     return _render_product(product, form, quote)
 
@@ -103,7 +106,8 @@ def quote(slug):
     quote = None
     if form.validate():
         try:
-            quote = services.quote_premium(product, **form.quote_args(), today=today_local())
+            quote = services.quote_premium(product, **form.quote_args(), today=today_local(),
+                                           table=product.rate_table_at(db_now()))
         except services.QuoteError as error:
             form[error.field].errors.append(error.message)
     return _render_product(product, form, quote, 200 if quote else 422)

@@ -12,8 +12,9 @@ from sqlalchemy import select, update
 from stdnum.cn import ric
 
 from app.agreements.services import ADULT_AGE
+from app.catalog.models import RateTable
 from app.catalog.services import QuoteError, quote_premium
-from app.core.clock import age_on
+from app.core.clock import age_on, db_now
 from app.core.domain import DomainError
 from app.core.pii import keyed_hash
 from app.extensions import db
@@ -60,8 +61,10 @@ def start_or_resume(user, product, today, now):
     existing = drafts(user, product.id)
     if existing:
         return existing[0]
+    in_force = product.rate_table_at(now)
     application = Application(number=new_number(today), user_id=user.id, product_id=product.id,
-                              plan_code=product.plans[0].code, frequency="annual", created_at=now, updated_at=now)
+                              plan_code=product.plans[0].code, frequency="annual", created_at=now, updated_at=now,
+                              rate_table_id=in_force.id if in_force else None)
     db.session.add(application)
     db.session.flush()
     return application
@@ -76,15 +79,24 @@ def insured_facts(insured, today):
             insured.get("social_security", True))
 
 
+def rate_table_of(application, product):
+    """The rate table the application was started under (a later table does not change its price)."""
+    table = next((t for t in product.rate_tables if t.id == application.rate_table_id), None)
+    if table is None and application.rate_table_id is not None:
+        table = db.session.get(RateTable, application.rate_table_id)
+    return table or product.rate_table_at(db_now())
+
+
 def reprice(application, product, today):
-    """The premium from the rate table for what the application says now."""
+    """The premium from the application's rate table for what the application says now."""
     insured = application.details.get("insured")
     age, gender, social = insured_facts(insured, today)
     if not insured:  # the estimate, fitted into the product's ages
         age = min(max(age, product.age_min), product.age_max)
     try:
         quote = quote_premium(product, plan_code=application.plan_code, age=age, today=today, gender=gender,
-                              social_security=social, frequency=application.frequency)
+                              social_security=social, frequency=application.frequency,
+                              table=rate_table_of(application, product))
     except QuoteError as error:
         raise ApplicationError(error.message, error.field) from error
     application.premium_fen = quote.per_period_fen

@@ -38,6 +38,8 @@ class Application(db.Model):
     plan_code: Mapped[str] = mapped_column(String(20))
     frequency: Mapped[str] = mapped_column(String(10), default="annual")
     premium_fen: Mapped[int | None]  # per period, recomputed on the server at every step
+    # The rate table in force when the application was started: its premium keeps to it.
+    rate_table_id: Mapped[int | None] = mapped_column(ForeignKey("rate_table.id"))
     insured_age: Mapped[int | None]
     data: Mapped[str] = mapped_column(Encrypted, default="{}")
     created_at: Mapped[datetime]

@@ -67,6 +67,8 @@ class Offer(db.Model):
     per_user_limit: Mapped[int] = mapped_column(default=1)
     # A benefit for holders of a paid policy of this category (e.g. auto); None: anyone.
     required_category: Mapped[str | None] = mapped_column(String(40))
+    # The cities whose stores honour it, separated by "、"; empty: every store of the partner.
+    cities: Mapped[str] = mapped_column(String(200), default="")
     starts_on: Mapped[date]  # claimable from
     ends_on: Mapped[date]  # to (inclusive)
     valid_days: Mapped[int] = mapped_column(default=30)  # a voucher is usable this long after claiming

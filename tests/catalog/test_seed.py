@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from app.catalog.models import Category, Insurer, Plan, Product, RateRow
 from app.catalog.services import get_product, quote_premium
+from app.core.clock import db_now
 from app.extensions import db
 
 
@@ -28,18 +29,19 @@ def test_every_rate_table_prices_every_age_the_product_accepts(ctx):
     for slug in db.session.scalars(select(Product.slug)):
         product = get_product(slug)
         assert product.documents and product.faqs and len(product.plans) >= 2
+        table = product.rate_table_at(db_now())
         for plan in product.plans:
             for age in range(product.age_min, product.age_max + 1):
                 for gender in ("M", "F"):
                     for social in (True, False):
                         quote = quote_premium(product, plan_code=plan.code, age=age, today=date(2026, 11, 25),
-                                              gender=gender, social_security=social)
+                                              gender=gender, social_security=social, table=table)
                         assert quote.per_period_fen > 0
                         ages_seen.add(age)
-                matching = [r for r in plan.rate_rows if r.age_min <= age <= r.age_max]
+                matching = [r for r in table.rows_of(plan) if r.age_min <= age <= r.age_max]
                 expected = (2 if product.priced_by_gender else 1) * (2 if product.priced_by_social_security else 1)
                 assert len(matching) == expected, (slug, plan.code, age)
-        assert product.price_from_fen == min(r.annual_premium_fen for p in product.plans for r in p.rate_rows)
+        assert product.price_from_fen == min(r.annual_premium_fen for r in table.rows)
     assert ages_seen == set(range(0, 71))
 
 

@@ -4,8 +4,8 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.core.review import maker_checker
 from app.core.pii import HASH, Encrypted
+from app.core.review import maker_checker
 from app.extensions import db
 
 # Who must accept an agreement: everyone (platform), or users of one partner's or product's service,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.core.clock import db_now
 from app.extensions import db
 from tests.support.admin import Browser, new_staff
+from tests.support.admin_browser import WIDTHS
 
 
 @pytest.fixture(autouse=True)
@@ -86,3 +87,14 @@ def business(app):
             return SimpleNamespace(application=application.number, order=order.number, policy=policy.number,
                                    voucher=code, id_number=id_number)
     return make
+
+
+@pytest.fixture()
+def site(app, live_server, monkeypatch):
+    monkeypatch.setitem(app.config, "SITE_URL", live_server)
+    return live_server
+
+
+@pytest.fixture(params=list(WIDTHS), ids=[f"{w}px" for w in WIDTHS])
+def width(request):
+    return request.param

@@ -3,13 +3,10 @@ the screen, recovery codes), a code login, every page built here and its error s
 no violation (contrast included). With ADMIN_SCREENSHOTS=<dir>, each page is also saved there as a PNG."""
 import io
 import itertools
-import os
-import re
 
 import pyotp
 import pytest
 import zxingcpp
-from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -18,51 +15,11 @@ from app.auth.models import LoginEvent, User
 from app.core.clock import db_now
 from app.extensions import db
 from tests.support.admin import PASSWORD, code_at
+from tests.support.admin_browser import WIDTHS, Checker, signed_in_context
 
 pytestmark = pytest.mark.e2e
 
-WIDTHS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
-AXE = Axe()
 SERIAL = itertools.count(1)
-
-
-@pytest.fixture()
-def site(app, live_server, monkeypatch):
-    monkeypatch.setitem(app.config, "SITE_URL", live_server)
-    return live_server
-
-
-@pytest.fixture(params=list(WIDTHS), ids=[f"{w}px" for w in WIDTHS])
-def width(request):
-    return request.param
-
-
-class Checker:
-    """Visits pages, runs axe-core on each, keeps every violation so one run lists them all."""
-
-    def __init__(self, page, site, width):
-        self.page, self.site, self.width, self.problems, self.seen = page, site, width, [], []
-
-    def visit(self, path, status=200, name=None):
-        response = self.page.goto(self.site + path)
-        assert response.status == status, (path, response.status)
-        self.check(name or path)
-
-    def check(self, where):
-        self.page.wait_for_load_state("networkidle")
-        self.seen.append(where)
-        for v in AXE.run(self.page).response["violations"]:
-            targets = "; ".join(" >> ".join(map(str, node["target"])) for node in v["nodes"][:3])
-            self.problems.append(f"{where} @{self.width}px: {v['id']} [{v['impact']}] {targets} -- {v['help']}")
-        shots = os.environ.get("ADMIN_SCREENSHOTS")
-        if shots:
-            os.makedirs(shots, exist_ok=True)
-            name = re.sub(r"[^A-Za-z0-9]+", "-", where).strip("-") or "page"
-            self.page.screenshot(path=os.path.join(shots, f"{name}-{self.width}.png"), full_page=True)
-
-    def assert_clean(self):
-        assert self.seen
-        assert not self.problems, "axe-core found:\n" + "\n".join(self.problems)
 
 
 def read_qr(page):
@@ -126,13 +83,6 @@ def test_first_login_enrols_an_authenticator_read_off_the_screen(browser, site, 
     check.assert_clean()
 
 
-def _signed_in_context(browser, site, width, client):
-    context = browser.new_context(viewport=WIDTHS[width], locale="zh-CN", is_mobile=width == "390")
-    cookie = client.get_cookie("admin_session", path="/admin")
-    context.add_cookies([{"name": "admin_session", "value": cookie.value, "url": site + "/admin"}])
-    return context
-
-
 @pytest.fixture()
 def customer_with_data(app, member):
     """A user support will look up: a contact mobile, a real name."""
@@ -155,7 +105,7 @@ def test_every_back_office_page(browser, site, width, signed_in, make_staff, cus
     """Every page as an administrator who is also in support, with its error states; 403 as someone without."""
     admin, me = signed_in("admin", "support")
     other = make_staff("ops", name="被管理的员工")
-    context = _signed_in_context(browser, site, width, admin.client)
+    context = signed_in_context(browser, site, width, admin.client)
     check = Checker(context.new_page(), site, width)
     page = check.page
     for path, name in (("/admin/", "home-admin"), ("/admin/account", "account"), ("/admin/staff", "staff-list"),
@@ -208,7 +158,7 @@ def test_every_back_office_page(browser, site, width, signed_in, make_staff, cus
     context.close()
 
     support, _ = signed_in("support")
-    context = _signed_in_context(browser, site, width, support.client)
+    context = signed_in_context(browser, site, width, support.client)
     check.page = context.new_page()
     check.visit("/admin/staff", status=403, name="forbidden")
     context.close()

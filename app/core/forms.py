@@ -20,6 +20,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.meta import DefaultMeta
 from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
 
+from app.core.money import parse_yuan, yuan_text
+
 DEFAULT_MAX_LENGTH = 100
 DATE_RANGE = (date(1900, 1, 1), date(2100, 12, 31))
 NUMBER_RANGE = (-(2**31), 2**31 - 1)  # what an INTEGER column holds on every database
@@ -161,6 +163,28 @@ def _date_in_range(form, field):
 def _max_length(field):
     """The longest text the field takes, for the browser's maxlength."""
     return min(v.max for v in field.validators if isinstance(v, Length | Within) and v.max >= 0)
+
+
+class YuanField(StringField):
+    """An amount typed in yuan, held as exact integer fen (``data``; None when empty). A value that is not an
+    amount (or has a third decimal) keeps its Chinese message on the field."""
+
+    def process_formdata(self, valuelist):
+        self.raw_data = valuelist
+        text = valuelist[0] if valuelist else ""
+        if not text or not text.strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_yuan(text)
+        except ValueError as error:
+            self.data = None
+            raise ValueError(str(error)) from error
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return yuan_text(self.data)
 
 
 class GuardedMeta(DefaultMeta):

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from app.core.clock import age_on, format_local
-from app.core.money import format_yuan, format_yuan_short, round_fen
+from app.core.money import format_yuan, format_yuan_short, parse_yuan, round_fen, yuan_text
 
 
 @pytest.mark.parametrize("fen, shown", [(0, "¥0.00"), (5, "¥0.05"), (123450, "¥1,234.50"),
@@ -33,3 +33,18 @@ def test_age_in_whole_years():
 def test_times_are_shown_in_shanghai():
     assert format_local(datetime(2026, 11, 25, 16, 30, tzinfo=UTC)) == "2026-11-26 00:30"
     assert format_local(datetime(2026, 11, 25, 16, 30)) == "2026-11-26 00:30"  # naive means UTC
+
+
+@pytest.mark.parametrize("typed, fen", [("88", 8800), ("88.5", 8850), ("1,234.50", 123450), ("¥12", 1200),
+                                        ("８８元", 8800), ("0.01", 1), (" 3 ", 300)])
+def test_amounts_typed_in_yuan_are_read_exactly(typed, fen):
+    assert parse_yuan(typed) == fen
+    assert parse_yuan(yuan_text(fen)) == fen
+
+
+@pytest.mark.parametrize("typed, message", [("1.234", "金额最多精确到分（两位小数）"), ("abc", "请填写金额，如 88 或 88.50"),
+                                            ("-5", "请填写金额，如 88 或 88.50"), ("1e3", "请填写金额，如 88 或 88.50"),
+                                            ("999999999", "金额过大，请检查后重新填写")])
+def test_what_is_not_an_amount_is_refused_not_rounded(typed, message):
+    with pytest.raises(ValueError, match=message):
+        parse_yuan(typed)

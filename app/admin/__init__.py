@@ -16,4 +16,4 @@ def init_app(app):
     app.add_template_global(auth.current_staff, "admin_staff")
 
 
-from app.admin import audit_views, cli, mobile_index, staff_views, support_views, views  # noqa: E402,F401
+from app.admin import audit_views, cli, dashboard_views, mobile_index, staff_views, support_views, views  # noqa: E402,F401

@@ -1,8 +1,8 @@
-"""`flask trail prune`: the periodic job's work, run by hand."""
+"""`flask trail prune` and `flask prices refresh`: the periodic jobs' work, run by hand."""
 import click
 from flask.cli import AppGroup
 
-from app.catalog import bp, trail
+from app.catalog import bp, services, trail
 from app.core.clock import db_now
 from app.core.database import begin_write
 from app.extensions import db
@@ -18,3 +18,16 @@ def trail_prune():
     removed = trail.prune(db_now())
     db.session.commit()
     click.echo(f"Trail rows deleted: {removed}.")
+
+
+price_commands = AppGroup("prices", help="Products' lowest premium (¥… 起) in listings.")
+bp.cli.add_command(price_commands)
+
+
+@price_commands.command("refresh")
+def prices_refresh():
+    """Set each product's "¥… 起" from its rate table in force now (a periodic job does every minute)."""
+    begin_write()
+    changed = services.refresh_prices(db_now())
+    db.session.commit()
+    click.echo(f"Products repriced: {changed}.")

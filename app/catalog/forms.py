@@ -1,9 +1,10 @@
-from wtforms import DateField, IntegerField, RadioField, SearchField, SelectField
-from wtforms.validators import Length, NumberRange, Optional
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, IntegerField, RadioField, SearchField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.catalog.models import FREQUENCIES, GENDERS
 from app.catalog.services import SORTS
-from app.core.forms import Form, QueryForm, choices, clean_text
+from app.core.forms import Form, LocalDateTimeField, QueryForm, choices, clean_text, strip_text
 
 AGE_MESSAGE = "请输入 0–120 之间的整数周岁"
 
@@ -75,3 +76,15 @@ class QuoteForm(Form):
             "social_security": {"yes": True, "no": False}.get(self.social_security.data),
             "frequency": self.frequency.data or "annual",
         }
+
+
+class RateImportForm(Form):
+    """A rate table file (CSV or XLSX in the template's columns) and why the prices change."""
+    file = FileField("费率表文件（CSV 或 Excel .xlsx）", validators=[FileRequired("请选择要导入的费率表文件")])
+    note = StringField("调整说明", validators=[InputRequired("请说明本次调整的原因"), Length(max=200)],
+                       filters=[strip_text])
+
+
+class RateApproveForm(Form):
+    """When the approved table takes effect (Beijing time; now or later)."""
+    effective_at = LocalDateTimeField("生效时间（北京时间）", validators=[InputRequired("请填写生效时间")])

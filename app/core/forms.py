@@ -10,16 +10,17 @@ WTForms' own Chinese catalogue supplies any message we don't write.
 """
 import re
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import Form as PlainForm
-from wtforms.fields import DateField, DecimalField, IntegerField, StringField
+from wtforms.fields import DateField, DateTimeLocalField, DecimalField, IntegerField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.meta import DefaultMeta
 from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
 
+from app.core.clock import SHANGHAI, format_local
 from app.core.money import parse_yuan, yuan_text
 
 DEFAULT_MAX_LENGTH = 100
@@ -133,7 +134,7 @@ def _bounds(field):
     elif isinstance(field, IntegerField | DecimalField):
         if not any(isinstance(v, NumberRange) for v in own):
             yield _number_in_range
-    elif isinstance(field, DateField):
+    elif isinstance(field, DateField | DateTimeLocalField):
         yield _date_in_range
 
 
@@ -156,7 +157,8 @@ def _number_in_range(form, field):
 
 def _date_in_range(form, field):
     low, high = DATE_RANGE
-    if field.data is not None and not low <= field.data <= high:
+    day = field.data.date() if isinstance(field.data, datetime) else field.data
+    if day is not None and not low <= day <= high:
         raise StopValidation(f"请填写 {low.year}–{high.year} 年之间的日期")
 
 
@@ -185,6 +187,28 @@ class YuanField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return yuan_text(self.data)
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A moment typed in Beijing time (the browser's datetime-local input, to the minute); ``data`` is the naive
+    UTC datetime the database columns hold, ``object_data``/a default in UTC shows in Beijing time."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            try:
+                self.data = self.data.replace(tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
+            except OverflowError as error:
+                self.data = None
+                raise ValueError("请填写正确的日期和时间") from error
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return format_local(self.data, "%Y-%m-%dT%H:%M") if self.data else ""
 
 
 class GuardedMeta(DefaultMeta):

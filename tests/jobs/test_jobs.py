@@ -19,7 +19,7 @@ from tests.support.concurrency import at_once
 
 PERIODIC = {
     "app.orders.jobs.close_unpaid_orders", "app.purchase.jobs.remind_unfinished_applications",
-    "app.purchase.jobs.purge_breakpoints", "app.catalog.jobs.prune_trail",
+    "app.purchase.jobs.purge_breakpoints", "app.catalog.jobs.prune_trail", "app.catalog.jobs.refresh_prices",
 }
 
 
@@ -35,15 +35,16 @@ def test_the_schedule_is_the_one_the_readme_gives(app):
     def due_at(hour, minute):  # UTC, as the queue keeps time
         return {task.name for task in queue.read_periodic(datetime(2026, 11, 25, hour, minute))}
 
-    assert due_at(10, 1) == {"close_unpaid_orders"}
-    assert due_at(10, 5) == {"close_unpaid_orders", "remind_unfinished_applications"}
-    assert due_at(19, 0) == {"close_unpaid_orders", "remind_unfinished_applications", "prune_trail"}  # 03:00 CST
-    assert due_at(19, 30) == {"close_unpaid_orders", "remind_unfinished_applications", "purge_breakpoints"}
+    every_minute = {"close_unpaid_orders", "refresh_prices"}
+    assert due_at(10, 1) == every_minute
+    assert due_at(10, 5) == every_minute | {"remind_unfinished_applications"}
+    assert due_at(19, 0) == every_minute | {"remind_unfinished_applications", "prune_trail"}  # 03:00 CST
+    assert due_at(19, 30) == every_minute | {"remind_unfinished_applications", "purge_breakpoints"}
 
 
 def test_the_manual_commands_keep_their_names(app):
     for group, command in (("reminders", "send"), ("applications", "purge"), ("orders", "close-expired"),
-                           ("trail", "prune"), ("promotions", "send"), ("partners", "add-staff"),
+                           ("trail", "prune"), ("prices", "refresh"), ("promotions", "send"), ("partners", "add-staff"),
                            ("jobs", "consume")):
         result = app.test_cli_runner().invoke(args=[group, command, "--help"])
         assert result.exit_code == 0, (group, command, result.output)

@@ -95,6 +95,12 @@ class RevealForm(Form):
         InputRequired("请填写查看原因"), Length(min=4, max=200, message="原因为4–200个字")], filters=[strip_text])
 
 
+class DataExportForm(Form):
+    """A user's personal data as a file (合规): the reason is asked and recorded."""
+    reason = StringField("导出原因", validators=[
+        InputRequired("请填写导出原因"), Length(min=4, max=200, message="原因为4–200个字")], filters=[strip_text])
+
+
 LOOKUP_KINDS = {"nickname": "微信昵称", "order": "订单号", "policy": "保单号", "application": "投保单号",
                 "voucher": "券码"}
 

@@ -3,13 +3,15 @@ by the last four digits of a mobile number with their name; then their timeline,
 
 Nothing here decrypts more than it must: the mobile search reads the keyed-hash index (mobile_index.py) and
 decrypts the names of the few users it finds; a timeline shows masks; a value is shown whole only through
-``reveal``, which the view records in the audit log with the reason given.
+``reveal``, which the view records in the audit log with the reason given. A user's personal data leaves as a
+file only through ``personal_data_file`` (合规), recorded the same way.
 """
 import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from app.account import services as account_services
 from app.admin.mobile_index import last4_hash
 from app.admin.models import UserMobileIndex
 from app.agreements.models import PRIVACY_SETTINGS, Consent, PrivacyChoice
@@ -166,3 +168,8 @@ def counts(user):
         return db.session.scalar(select(func.count()).select_from(model).where(column == user.id))
     return {"applications": count(Application, Application.user_id), "orders": count(Order, Order.user_id),
             "policies": count(Policy, Policy.user_id), "vouchers": count(Voucher, Voucher.user_id)}
+
+
+def personal_data_file(user, today):
+    """Everything we hold about the user, as the file their own privacy centre gives them (我的数据)."""
+    return json.dumps(account_services.export(user, today), ensure_ascii=False, indent=2)

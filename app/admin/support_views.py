@@ -1,18 +1,21 @@
 """用户查询 (客服): find a user, see their timeline with personal data masked, and show one value in full
-with a reason (recorded in the audit log). Searches and the profiles opened are recorded too."""
-from flask import abort, current_app, request
+with a reason (recorded in the audit log). Searches and the profiles opened are recorded too. 合规 exports a
+user's personal data as the file their own privacy centre gives them, with a reason, recorded."""
+from flask import Response, abort, current_app, render_template, request
 
 from app.admin import audit, bp, support
 from app.admin import auth as staff_auth
 from app.admin.access import requires, section
-from app.admin.forms import LOOKUP_KINDS, REVEALABLE, LookupForm, MobileLookupForm, RevealForm
+from app.admin.forms import LOOKUP_KINDS, REVEALABLE, DataExportForm, LookupForm, MobileLookupForm, RevealForm
 from app.auth.models import User
 from app.core.clock import today_local
 from app.core.database import begin_write, writes
 from app.core.htmx import render_page
 from app.extensions import db, limiter
 
-section("用户查询", "admin.lookup", "users.lookup", position=20, pages=("admin.user_detail", "admin.user_reveal"))
+section("用户查询", "admin.lookup", "users.lookup", position=20,
+        pages=("admin.user_detail", "admin.user_reveal", "admin.user_export_page", "admin.user_export"))
+audit.register(actions={"pii.exported": "导出用户个人信息"})
 
 
 def _staff_key():
@@ -73,8 +76,16 @@ def _render_user(user, status=200, reveal_form=None, revealed=None):
                        masked=support.masked_values(values), held={k: bool(v) for k, v in values.items()},
                        revealed=revealed, fields=REVEALABLE, can_reveal=staff.can("pii.reveal"),
                        reveal_form=reveal_form or RevealForm(formdata=None),
+                       can_export=staff.can("pii.export"), export_form=DataExportForm(formdata=None, prefix="export"),
                        timeline=support.timeline(user, today_local()), counts=support.counts(user),
-                       kinds=support.KIND_LABELS)
+                       kinds=support.KIND_LABELS, export_only=False)
+
+
+def _render_export(user, status=200, export_form=None):
+    """The export on a page of its own (合规 need not hold 用户查询): the user's number and nickname, the form."""
+    return render_template("admin/user.html", staff=staff_auth.current_staff(), user=user, can_export=True,
+                           export_form=export_form or DataExportForm(formdata=None, prefix="export"), counts=support.counts(user),
+                           export_only=True), status
 
 
 @bp.get("/users/<int:user_id>")
@@ -108,3 +119,28 @@ def user_reveal(user_id):
                  after={"field": form.field.data}, reason=form.reason.data, ip=staff_auth.client_ip())
     db.session.commit()
     return _render_user(user, revealed=(form.field.data, value))
+
+
+@bp.get("/users/<int:user_id>/export")
+@requires("pii.export")
+@lookup_limit
+def user_export_page(user_id):
+    return _render_export(_user(user_id))
+
+
+@bp.post("/users/<int:user_id>/export")
+@requires("pii.export")
+@lookup_limit
+@writes
+def user_export(user_id):
+    """The user's personal data as a file, the same as their own 我的数据 download; the audit row says who
+    exported whose data and why (never the data), committed before the file is sent."""
+    user = _user(user_id)
+    form = DataExportForm(prefix="export")
+    if not form.validate():
+        return _render_export(user, 422, form)
+    audit.record("pii.exported", staff=staff_auth.current_staff(), object_type="user", object_id=user.id,
+                 reason=form.reason.data, ip=staff_auth.client_ip())
+    db.session.commit()
+    return Response(support.personal_data_file(user, today_local()), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="wesure-user-{user.id}-data.json"', "Cache-Control": "no-store"})

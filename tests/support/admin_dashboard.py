@@ -17,6 +17,9 @@ from app.orders.models import Order
 from app.purchase.models import Application
 from app.vouchers.models import Offer, Voucher
 from app.vouchers.services import new_code
+from tests.support.admin import BASELINES
+
+BASELINES.update({"DataExportForm": {"export-reason": "用户申请导出个人信息"}})
 
 _serial = itertools.count(1)
 

@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("vouchers", __name__, cli_group=None)  # cli.py: `flask partners …`
 partner_bp = Blueprint("partner", __name__, url_prefix="/partner")
 
-from app.vouchers import cli, partner_views, views  # noqa: E402,F401  (routes and commands register)
+from app.vouchers import admin_views, cli, partner_views, views  # noqa: E402,F401  (routes and commands register)

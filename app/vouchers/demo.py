@@ -45,6 +45,9 @@ OFFERS = [
      "活动开始后领取\n每人限领1张", 0, 2500, 300, 1, None, 20, 80, 30),
 ]
 
+# Offers honoured only by the stores of some cities (Offer.cities); the others by every store of their partner.
+CITIES = {"9.9元标准洗车": "深圳、广州"}
+
 STAFF = [  # username, password, display name, store
     ("jiechi-bj01", "demo-jiechi-2026", "王师傅", "洁驰洗车·北京朝阳店"),
     ("lanjing-sz01", "demo-lanjing-2026", "李店长", "蓝鲸汽车美容·深圳南山店"),
@@ -92,7 +95,7 @@ def seed_demo_partners(today):
                     valid) in enumerate(OFFERS):
             db.session.add(Offer(partner_id=stores[slug].id, kind=kind, title=title, service=service, terms=terms,
                                  price_fen=price, settlement_fen=settlement, stock_total=stock, stock_left=stock,
-                                 per_user_limit=limit, required_category=category,
+                                 per_user_limit=limit, required_category=category, cities=CITIES.get(title, ""),
                                  starts_on=today + timedelta(days=starts), ends_on=today + timedelta(days=ends),
                                  valid_days=valid, position=index))
     for username, password, display_name, store_name in STAFF:

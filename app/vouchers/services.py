@@ -27,6 +27,7 @@ from app.vouchers.models import KINDS, Offer, PartnerStaff, Store, Voucher
 # mod-31 check character catches every single wrong character and most swaps of neighbours.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12  # 11 random characters (about 54 bits) and the check character
+CITY_SEPARATOR = "、"  # between the cities of Offer.cities
 
 
 class VoucherError(DomainError):
@@ -73,18 +74,32 @@ def cities():
     return db.session.scalars(select(Store.city).distinct().order_by(Store.city)).all()
 
 
+def offer_cities(offer):
+    """The cities whose stores honour the offer (Offer.cities); empty: every store of its partner."""
+    return [city for city in (offer.cities or "").split(CITY_SEPARATOR) if city]
+
+
+def honoured_at(offer, store):
+    """Whether a store may redeem the offer's vouchers: its partner's, and in one of the offer's cities."""
+    cities = offer_cities(offer)
+    return store.partner_id == offer.partner_id and (not cities or store.city in cities)
+
+
 def list_offers(today, kind=None, city=None):
-    """Offers still claimable or coming up, with the cities their partner's stores are in."""
+    """Offers still claimable or coming up, with the cities of the stores that honour them."""
     stmt = select(Offer).where(Offer.ends_on >= today).order_by(Offer.position, Offer.id)
     if kind in KINDS:
         stmt = stmt.where(Offer.kind == kind)
     if city:
         stmt = stmt.where(Offer.partner_id.in_(select(Store.partner_id).where(Store.city == city)))
     offers = db.session.scalars(stmt).all()
-    by_partner = {}
-    for store in db.session.scalars(select(Store).where(Store.partner_id.in_({o.partner_id for o in offers}))):
-        by_partner.setdefault(store.partner_id, set()).add(store.city)
-    return [(offer, sorted(by_partner.get(offer.partner_id, ()))) for offer in offers]
+    stores = db.session.scalars(select(Store).where(Store.partner_id.in_({o.partner_id for o in offers}))).all()
+    listed = []
+    for offer in offers:
+        cities = sorted({store.city for store in stores if honoured_at(offer, store)})
+        if not city or city in cities:
+            listed.append((offer, cities))
+    return listed
 
 
 def open_offers(today, limit):
@@ -100,6 +115,11 @@ def get_offer(offer_id):
 def stores_of(partner_id):
     return db.session.scalars(select(Store).where(Store.partner_id == partner_id)
                               .order_by(Store.city, Store.name)).all()
+
+
+def stores_for(offer):
+    """The stores where the offer's vouchers can be used."""
+    return [store for store in stores_of(offer.partner_id) if honoured_at(offer, store)]
 
 
 def category_name(slug):
@@ -212,7 +232,8 @@ def by_code(code):
 # Redemption
 
 def lookup(staff, text):
-    """The voucher a staff member typed or scanned, if their partner honours it; VoucherError otherwise."""
+    """The voucher a staff member typed or scanned, if their store honours it (their partner's, and in one of
+    the offer's cities); VoucherError otherwise."""
     code = check_code(text)
     voucher = by_code(code)
     if voucher is None:
@@ -220,6 +241,9 @@ def lookup(staff, text):
     if voucher.offer.partner_id != staff.store.partner_id:
         # Whose voucher it is stays with its holder (it tells what they bought and where they go).
         raise VoucherError("该券不能在本店核销，请让顾客在券详情中查看适用门店", "code")
+    if not honoured_at(voucher.offer, staff.store):
+        cities = "、".join(offer_cities(voucher.offer))
+        raise VoucherError(f"该券仅限{cities}的门店使用，不能在本店（{staff.store.city}）核销", "code")
     return voucher
 
 

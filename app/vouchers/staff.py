@@ -1,7 +1,7 @@
 """Partner staff sign-in, apart from consumers: username and password (argon2), a cookie of its own
 scoped to /partner (signed, carrying the account's session token, so logout ends every copy), a
 lockout after repeated failures. A consumer session grants nothing here, and this cookie nothing
-elsewhere."""
+elsewhere. Accounts are made, reset, locked and unlocked in the back office (vouchers/manage.py)."""
 import secrets
 from datetime import timedelta
 from functools import wraps
@@ -38,6 +38,18 @@ def hash_password(password):
 
 def new_session_token():
     return secrets.token_urlsafe(32)
+
+
+def end_sessions(staff):
+    """Every copy of the staff member's cookie is worthless from now on (a lock or a reset in the back office)."""
+    staff.session_token = new_session_token()
+
+
+def set_password(staff, password):
+    """A password the back office chose (a new account, a reset): any lockout lifted, every session ended."""
+    staff.password_hash = hash_password(password)
+    staff.failed_logins, staff.locked_until = 0, None
+    end_sessions(staff)
 
 
 def _serializer():

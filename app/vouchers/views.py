@@ -54,7 +54,7 @@ def _render_offer(offer, form=None, status=200, error=None):
     form = form or ClaimForm(data={"submission": agreements.new_submission_key(),
                                    "agreement_version": pending.version.id if pending else ""})
     return render_template(
-        "vouchers/offer.html", offer=offer, stores=vouchers.stores_of(offer.partner_id), form=form, error=error,
+        "vouchers/offer.html", offer=offer, stores=vouchers.stores_for(offer), form=form, error=error,
         partner_agreement=agreements.get_agreement(offer.partner.agreement_kind), pending=pending,
         problem=problem,
         required_category=vouchers.category_name(offer.required_category) if offer.required_category else None,
@@ -120,7 +120,7 @@ def voucher(code):
         abort(404)
     return render_template("vouchers/voucher.html", voucher=voucher, state=vouchers.state(voucher, db_now()),
                            qr_image=qr_data_uri(voucher.code), grouped=vouchers.grouped(voucher.code),
-                           stores=vouchers.stores_of(voucher.offer.partner_id))
+                           stores=vouchers.stores_for(voucher.offer))
 
 
 @register(bp, "home", "vouchers/home_offers.html")

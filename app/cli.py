@@ -13,7 +13,7 @@ def seed_demo():
     """Fill the demo catalog (idempotent: only what is missing is created)."""
     from app.admin.demo import seed_demo_staff
     from app.agreements.services import seed_platform_agreements
-    from app.catalog.demo import seed_demo_catalog
+    from app.catalog.demo import seed_back_office_demo, seed_demo_catalog
     from app.purchase.car import seed_car_rates
     from app.vouchers.demo import seed_demo_partners
     today = today_local()
@@ -23,6 +23,8 @@ def seed_demo():
     rates = seed_car_rates()
     partners = seed_demo_partners(today)
     staff = seed_demo_staff(db_now())
+    db.session.flush()
+    waiting = seed_back_office_demo(db_now())
     db.session.commit()
     click.echo(f"Car rating tables: {rates} rows created." if rates else "Car rating tables already present.")
     click.echo(f"Demo catalog: {created} products created." if created else "Demo catalog already present.")
@@ -30,6 +32,7 @@ def seed_demo():
     click.echo(f"Partners: {partners} created." if partners else "Partners already present.")
     click.echo("Back-office demo accounts: not created (production)." if staff is None else
                f"Back-office demo accounts: {staff} created." if staff else "Back-office demo accounts already present.")
+    click.echo(f"Back-office demo work: {waiting} items waiting." if waiting else "Back-office demo work already present.")
 
 
 def init_app(app):

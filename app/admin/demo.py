@@ -1,4 +1,4 @@
-"""Demo back-office accounts, one per role, enrolled with fixed TOTP secrets (README names them). Demo only:
+"""Demo back-office accounts, one per role (two for the roles that approve each other's work), enrolled with fixed TOTP secrets (README names them). Demo only:
 never created under a production configuration, and refused at login there (auth.authenticate)."""
 from flask import current_app
 from sqlalchemy import select
@@ -16,6 +16,9 @@ ACCOUNTS = [  # username, name, role, TOTP secret (base32)
     ("support-demo", "演示客服", "support", "SUPPORTDEMOSUPPORTDEMOSUPPORTDEM"),
     ("claims-demo", "演示理赔", "claims", "CLAIMSDEMOCLAIMSDEMOCLAIMSDEMOCL"),
     ("review-demo", "演示审核", "moderation", "REVIEWDEMOREVIEWDEMOREVIEWDEMORE"),
+    # A second operator and a second compliance officer: what one prepares, the other approves (maker–checker).
+    ("ops-checker-demo", "演示运营复核", "ops", "OPSCHECKERDEMOOPSCHECKERDEMOOPSC"),
+    ("compliance-checker-demo", "演示合规复核", "compliance", "COMPLIANCECHECKERDEMOCOMPLIANCEC"),
 ]
 
 

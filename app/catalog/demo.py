@@ -20,7 +20,7 @@ from app.catalog.models import (
     RateTable,
 )
 from app.catalog.services import table_prices
-from app.core.clock import SHANGHAI
+from app.core.clock import SHANGHAI, to_local
 from app.core.money import round_fen
 from app.extensions import db
 
@@ -362,4 +362,74 @@ def seed_demo_catalog(today: date) -> int:
             table.price_from_fen = product.price_from_fen = table_prices(table.rows)
             db.session.add_all([product, table])
             created += 1
+    return created
+
+
+def copy_product(original, *, slug, name, with_table_at=None, **fields):
+    """A new product made like ``original`` (plans with their coverage, documents, FAQ), with ``fields``
+    changed; with ``with_table_at`` (a time), also a copy of the rate table in force then, approved from then."""
+    columns = {c.key: getattr(original, c.key) for c in Product.__table__.columns
+               if c.key not in ("id", "slug", "name", "prepared_by_id", "reviewed_by_id", "submitted_at",
+                                "reviewed_at", "published_at", "withdrawn_at", "sales_count")}
+    product = Product(**{**columns, "slug": slug, "name": name, "sales_count": 0, **fields})
+    for plan in original.plans:
+        copy = Plan(code=plan.code, name=plan.name, position=plan.position, sum_assured_fen=plan.sum_assured_fen,
+                    description=plan.description)
+        copy.coverage_items = [CoverageItem(position=i.position, name=i.name, limit_fen=i.limit_fen,
+                                            limit_text=i.limit_text, deductible_fen=i.deductible_fen, notes=i.notes)
+                               for i in plan.coverage_items]
+        product.plans.append(copy)
+    product.documents = [Document(kind=d.kind, title=d.title, body=d.body) for d in original.documents]
+    product.faqs = [Faq(position=f.position, question=f.question, answer=f.answer) for f in original.faqs]
+    db.session.add(product)
+    db.session.flush()
+    if with_table_at is not None:
+        source = original.rate_table_at(with_table_at)
+        _rates_like(product, original, source, state="approved", effective_at=with_table_at, created_at=with_table_at,
+                    note="复制自" + original.name)
+    return product
+
+
+def _rates_like(product, original, source, change=lambda row: row.annual_premium_fen, **fields):
+    """A rate table for ``product`` with the rows of ``source`` (a table of ``original``), each premium
+    ``change(row)``."""
+    codes = {plan.id: plan.code for plan in original.plans}
+    plans = {plan.code: plan for plan in product.plans}
+    table = RateTable(product_id=product.id, **fields)
+    table.rows = [RateRow(plan_id=plans[codes[row.plan_id]].id, age_min=row.age_min, age_max=row.age_max,
+                          gender=row.gender, social_security=row.social_security, annual_premium_fen=change(row))
+                  for row in source.rows]
+    table.price_from_fen = table_prices(table.rows)
+    db.session.add(table)
+    db.session.flush()
+    return table
+
+
+DRAFT_SLUG = "kids-medical-draft"
+RAISED_SLUG = "anxin-million-medical"
+
+
+def seed_back_office_demo(now):
+    """What the demo back office has waiting: a product in draft and a rate table awaiting approval, both
+    prepared by the demo operator (ops-demo), so the second demo operator can review them. Idempotent;
+    nothing without the demo accounts (production)."""
+    from app.admin.models import AdminStaff
+
+    preparer = db.session.scalar(select(AdminStaff.id).where(AdminStaff.username == "ops-demo"))
+    source = db.session.scalar(select(Product).where(Product.slug == RAISED_SLUG))
+    if preparer is None or source is None:
+        return 0
+    created = 0
+    if db.session.scalar(select(Product.id).where(Product.slug == DRAFT_SLUG)) is None:
+        copy_product(source, slug=DRAFT_SLUG, name="少儿安心医疗", tagline="专为0–17岁孩子设计，住院医疗与门急诊都保",
+                     age_min=0, age_max=17, featured=False, rank=0, state="draft", prepared_by_id=preparer,
+                     launched_on=to_local(now).date())
+        created += 1
+    waiting = select(RateTable.id).where(RateTable.product_id == source.id, RateTable.state == "pending")
+    if db.session.scalar(waiting) is None:
+        _rates_like(source, source, source.rate_table_at(now), state="pending", prepared_by_id=preparer,
+                    created_at=now, source_name="安心百万医疗-2027费率.csv", note="2027年费率调整：41岁及以上上调5%",
+                    change=lambda row: row.annual_premium_fen if row.age_min < 41 else round_fen(
+                        Decimal(row.annual_premium_fen) * Decimal("1.05")))
+        created += 1
     return created

@@ -19,13 +19,16 @@ from tests.support.admin import audit_rows, last_audit
 from tests.support.agreements import accept
 from tests.support.concurrency import at_once
 from tests.support.purchase import Buyer, premium
-from tests.support.rates import copy_product, csv_bytes, rows_of, xlsx_bytes
+from tests.support.rates import copy_product, csv_bytes, off_sale, rows_of, xlsx_bytes
 from tests.support.web import token
 
 
 @pytest.fixture()
 def product(app):
-    return copy_product(app)
+    """A product of the test's own, taken off sale after it (the catalog's other tests count what is on sale)."""
+    made = copy_product(app)
+    yield made
+    off_sale(app, made)
 
 
 def template(browser, product):
@@ -305,7 +308,7 @@ def test_the_template_of_the_table_in_force_imports_unchanged(app, signed_in, pr
 
 
 def test_a_product_without_a_table_gets_a_blank_template(app, signed_in):
-    bare = copy_product(app, with_table=False)
+    bare = copy_product(app, on_sale=False, with_table=False)
     ops, _ = signed_in("ops")
     rows = template(ops, bare)
     assert rows and all(row[5] == "" for row in rows)

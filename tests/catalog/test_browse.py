@@ -4,6 +4,7 @@ import re
 from sqlalchemy import select
 
 from app.catalog.models import Product
+from app.core.clock import db_now
 from app.extensions import db
 from tests.support.web import HX
 
@@ -45,7 +46,7 @@ def test_search_matches_chinese_substrings_of_name_tagline_and_insurer(client):
 def test_every_search_result_contains_the_term(client, ctx):
     _, html = get(client, "?q=医疗")
     expected = db.session.scalars(select(Product.name).where(
-        Product.name.contains("医疗") | Product.tagline.contains("医疗"))).all()
+        Product.name.contains("医疗") | Product.tagline.contains("医疗"), Product.on_sale(db_now()))).all()
     total = int(re.search(r"共 <strong>(\d+)</strong>", html).group(1))
     assert total == len(expected) and total > 0
 
@@ -72,7 +73,7 @@ def test_age_filter_keeps_only_products_accepting_that_age(client, ctx):
     _, html = get(client, "?age=70")
     found = set(names(html))
     accepting = set(db.session.scalars(select(Product.name).where(
-        Product.age_min <= 70, Product.age_max >= 70)).all())
+        Product.age_min <= 70, Product.age_max >= 70, Product.on_sale(db_now()))).all())
     assert found == accepting and found
     assert "安心百万医疗2026" not in found  # 0–65
     _, html = get(client, "?age=0&category=critical-illness")
@@ -91,16 +92,18 @@ def test_sort_by_price_both_ways(client):
 
 def test_sort_by_sales_and_newest(client, ctx):
     _, html = get(client, "?sort=sales")
-    best_sellers = db.session.scalars(select(Product.name).order_by(Product.sales_count.desc()).limit(3)).all()
+    best_sellers = db.session.scalars(select(Product.name).where(Product.on_sale(db_now())).order_by(
+        Product.sales_count.desc()).limit(3)).all()
     assert names(html)[:3] == best_sellers
     _, html = get(client, "?sort=newest")
-    newest = db.session.scalars(select(Product.name).order_by(Product.launched_on.desc()).limit(3)).all()
+    newest = db.session.scalars(select(Product.name).where(Product.on_sale(db_now())).order_by(
+        Product.launched_on.desc()).limit(3)).all()
     assert names(html)[:3] == newest
 
 
 def test_default_sort_puts_featured_first(client, ctx):
     _, html = get(client)
-    featured = db.session.scalars(select(Product.name).where(Product.featured)).all()
+    featured = db.session.scalars(select(Product.name).where(Product.featured, Product.on_sale(db_now()))).all()
     assert set(names(html)[:len(featured)]) == set(featured)
 
 
@@ -109,7 +112,7 @@ def test_pagination_walks_the_whole_catalog_once(client, ctx):
     for page in (1, 2, 3):
         _, html = get(client, f"?page={page}")
         seen += names(html)
-    total = db.session.query(Product).count()
+    total = db.session.query(Product).filter(Product.on_sale(db_now())).count()
     assert len(seen) == total == len(set(seen))
     _, html = get(client, "?page=1")
     assert 'href="/products?page=2"' in html and 'aria-current="page">1<' in html

@@ -114,7 +114,7 @@ def redeem_submit(code):
     except vouchers.VoucherError as error:
         db.session.rollback()
         known = vouchers.by_code(vouchers.normalise_code(code))
-        if known is not None and known.offer.partner_id == staff.store.partner_id:
+        if known is not None and vouchers.honoured_at(known.offer, staff.store):
             return _render_redeem(RedeemForm(formdata=None, data={"code": code}), voucher=known,
                                   message=error.message, status=409)
         form.code.errors = [error.message]

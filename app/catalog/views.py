@@ -2,6 +2,7 @@
 from flask import abort, current_app, request
 from flask_login import current_user
 
+from app.agreements.services import render_markdown
 from app.catalog import bp, services, trail
 from app.catalog.forms import CatalogFilterForm, QuoteForm
 from app.catalog.models import DOCUMENT_KINDS, Category
@@ -66,25 +67,57 @@ def _product_or_404(slug):
     return product
 
 
-def _render_product(product, form, quote, status=200):
-    in_force = product.rate_table_at(db_now())
+def _render_product(product, form, quote, status=200, preview=None):
+    in_force = preview.table if preview else product.rate_table_at(db_now())
     return render_page("catalog/product.html", "quote", status, product=product, form=form, quote=quote,
                        price_from=in_force.price_from_fen if in_force else product.price_from_fen,
-                       actions=parts("product_actions", product=product, user=current_user))
+                       actions=parts("product_actions", product=product, user=current_user), preview=preview)
+
+
+def _quote(product, form, preview):
+    """The calculator's premium, or None with the reason on its field (the preview of a draft without a rate table
+    in force says so there)."""
+    try:
+        return services.quote_premium(product, **form.quote_args(), today=today_local(),
+                                      table=preview.table if preview else product.rate_table_at(db_now()))
+    except services.QuoteError as error:
+        form[error.field].errors = [*form[error.field].errors, error.message]
+        return None
+
+
+def product_page(product, preview=None):
+    """The page of ``product`` with a calculator already showing the premium for a typical insured person.
+    ``preview``: the back office's preview of a product in any state (catalog/admin_views.py's Preview: its
+    banner, the URLs its calculator and documents use, the rate table it is priced with)."""
+    defaults = dict(DEFAULT_QUOTE, plan=product.plans[0].code if product.plans else None)
+    if not product.age_min <= defaults["age"] <= product.age_max:
+        defaults["age"] = product.age_min
+    form = QuoteForm(formdata=None, data=defaults).for_product(product)
+    return _render_product(product, form, _quote(product, form, preview), preview=preview)
+
+
+def price_quote(product, preview=None):
+    """The calculator's input priced: the quote block for htmx, the whole page without JavaScript."""
+    form = QuoteForm().for_product(product)
+    quote = _quote(product, form, preview) if form.validate() else None
+    return _render_product(product, form, quote, 200 if quote else 422, preview=preview)
+
+
+def document_page(product, kind, preview=None):
+    """One of the product's documents (its body is Markdown)."""
+    doc = next((d for d in product.documents if d.kind == kind), None)
+    if kind not in DOCUMENT_KINDS or doc is None:
+        abort(404)
+    return render_page("catalog/document.html", "content", product=product, document=doc,
+                       body=render_markdown(doc.body), preview=preview)
 
 
 @bp.get("/products/<slug:slug>")
 def product(slug):
     """Product page with a calculator already showing the premium for a typical insured person."""
     product = _product_or_404(slug)
-    defaults = dict(DEFAULT_QUOTE, plan=product.plans[0].code)
-    if not product.age_min <= defaults["age"] <= product.age_max:
-        defaults["age"] = product.age_min
-    form = QuoteForm(formdata=None, data=defaults).for_product(product)
-    quote = services.quote_premium(product, **form.quote_args(), today=today_local(),
-                                   table=product.rate_table_at(db_now()))
     _remember(lambda: [product.id], "view")
-    return _render_product(product, form, quote)
+    return product_page(product)
 
 
 def _remember(product_ids, kind):
@@ -101,23 +134,10 @@ def _remember(product_ids, kind):
 @limiter.limit(lambda: current_app.config["RATELIMIT_QUOTE"])
 def quote(slug):
     """Price the calculator's input: the quote block for htmx, the whole page without JavaScript."""
-    product = _product_or_404(slug)
-    form = QuoteForm().for_product(product)
-    quote = None
-    if form.validate():
-        try:
-            quote = services.quote_premium(product, **form.quote_args(), today=today_local(),
-                                           table=product.rate_table_at(db_now()))
-        except services.QuoteError as error:
-            form[error.field].errors.append(error.message)
-    return _render_product(product, form, quote, 200 if quote else 422)
+    return price_quote(_product_or_404(slug))
 
 
 @bp.get("/products/<slug:slug>/documents/<kind>")
 def document(slug, kind):
     """条款, 投保须知 and 健康告知 as readable pages."""
-    product = _product_or_404(slug)
-    doc = next((d for d in product.documents if d.kind == kind), None)
-    if kind not in DOCUMENT_KINDS or doc is None:
-        abort(404)
-    return render_page("catalog/document.html", "content", product=product, document=doc)
+    return document_page(_product_or_404(slug), kind)

@@ -54,7 +54,7 @@ METRICS = (
     Metric("applications", "开始投保", "份", Application.created_at, note="新开始填写的投保单"),
     Metric("orders", "创建订单", "笔", Order.created_at, note="确认投保后生成的订单，含未支付的"),
     Metric("payments", "支付", "笔", Order.paid_at, Order.amount_fen,
-           note="支付成功的订单（同一订单多付的一笔已原路退回，不计入）"),
+           note="支付成功的订单（重复支付已原路退回，不计入）"),
     Metric("refunds", "退款", "笔", Order.refunded_at, Order.amount_fen, note="犹豫期退保，以退款到账的时间计"),
     Metric("claimed", "领取权益券", "张", Voucher.claimed_at),
     Metric("redeemed", "核销权益券", "张", Voucher.redeemed_at, note="在合作门店使用"),

@@ -2,6 +2,7 @@
 alone, no role, and nobody signed in. A missing permission is a 403 that says so and changes nothing, never the
 page; a granted one is never a 403. Every POST needs its CSRF token. A view that declares no access is refused."""
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from app.admin import access
 from app.admin.models import AuditEvent
 from app.admin.roles import PERMISSIONS, ROLES, permissions_of
 from app.extensions import db
+from tests.support.admin import ARGUMENTS
 from tests.support.web import token
 
 ROLE_CASES = [*ROLES, "none"]
@@ -50,9 +52,12 @@ def test_every_admin_endpoint_declares_who_may_open_it(app):
 
 
 @pytest.fixture()
-def targets(make_staff, member):
-    """Real objects for the URLs' arguments: another staff account, a consumer."""
-    return {"staff_id": make_staff("ops").id, "user_id": member().id}
+def targets(app, request, member):
+    """Real objects for the URLs' arguments (another staff account, a consumer, a product, a rate table…), made
+    as the property test makes them (tests.support.admin.ARGUMENTS)."""
+    world = SimpleNamespace(app=app, request=request, member=member)
+    names = sorted({name for rule in admin_rules(app) for name in rule.arguments})
+    return {name: ARGUMENTS[name](world) for name in names}
 
 
 @pytest.mark.parametrize("role", ROLE_CASES)
@@ -84,7 +89,12 @@ def test_each_role_gets_403_for_every_endpoint_it_lacks_and_never_for_the_others
         assert "admin.user_reveal" in allowed and "admin.staff_list" in refused and "admin.audit_log" in refused
     if role in ("ops", "merchant", "moderation", "none"):
         assert set(refused) >= {"admin.staff_list", "admin.audit_log", "admin.lookup", "admin.user_detail"}
-        assert set(allowed) == {"admin.home", "admin.account", "admin.account_password", "admin.account_recovery_codes"}
+    own_account = {"admin.home", "admin.account", "admin.account_password", "admin.account_recovery_codes"}
+    if role in ("moderation", "none"):
+        assert set(allowed) == own_account
+    if role == "ops":
+        assert {"admin.product_rates", "admin.product_rates_import", "admin.rate_table_approve"} <= set(allowed)
+        assert "admin.user_reveal" in refused
 
 
 def test_a_403_for_htmx_is_one_sentence(app, signed_in):

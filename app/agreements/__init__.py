@@ -3,7 +3,7 @@ from flask import Blueprint
 
 bp = Blueprint("agreements", __name__)
 
-from app.agreements import cli, views  # noqa: E402,F401  (routes and commands register on bp)
+from app.agreements import admin_views, cli, views  # noqa: E402,F401  (admin_views: /admin's routes)
 
 
 def init_app(app):

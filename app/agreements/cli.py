@@ -1,9 +1,10 @@
-"""`flask agreements publish`: a new version of an agreement from a Markdown file."""
+"""`flask agreements publish`: a new version of an agreement from a Markdown file, published at once (the shell's
+way; in the back office a version is drafted and approved by a colleague). The audit log records it."""
 from datetime import date
 
 import click
 
-from app.agreements import bp, services
+from app.agreements import bp, services, versions
 from app.core.clock import db_now
 from app.extensions import db
 
@@ -28,9 +29,9 @@ def _date(_ctx, _param, value):
 def publish(kind, version, released, effective, summary, text):
     """Publish TEXT (Markdown) as VERSION of the agreement KIND."""
     try:
-        row = services.publish(kind, version, released, effective, summary, text.read(),
-                               db_now())
+        row = services.publish(kind, version, released, effective, summary, text.read(), db_now())
     except services.AgreementError as error:
         raise click.ClickException(error.message) from error
+    versions.published_from_shell(row, db_now())
     db.session.commit()
     click.echo(f"Published 《{row.agreement.title}》 {row.version}: released {released}, effective {effective}.")

@@ -188,7 +188,9 @@ def user_consents(user_id):
 
 
 def publish(kind, version, released_on, effective_on, summary, body, now):
-    """Add a version (the platform agreements are created on first publish)."""
+    """Add a version, published at once: the shell's way (`flask agreements publish`, the demo seed); the back
+    office drafts versions for a colleague to approve (versions.py). The platform agreements are created on
+    first publish."""
     if effective_on < released_on:
         raise AgreementError("生效日期不能早于发布日期")
     agreement = get_agreement(kind)
@@ -204,7 +206,7 @@ def publish(kind, version, released_on, effective_on, summary, body, now):
                                                            AgreementVersion.version == version)):
         raise AgreementError(f"《{agreement.title}》已有版本 {version}")
     row = AgreementVersion(agreement=agreement, version=version, released_on=released_on,
-                           effective_on=effective_on, summary=summary, body=body, created_at=now)
+                           effective_on=effective_on, summary=summary, body=body, created_at=now, state="published")
     db.session.add(row)
     db.session.flush()
     return row

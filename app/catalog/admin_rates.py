@@ -134,49 +134,45 @@ def _decided(action, table, staff, before, **after):
     db.session.commit()
 
 
-@bp.post("/rates/<int:table_id>/approve")
-@requires("products.publish")
-@writes
-def rate_table_approve(table_id):
+def _review(table_id, form, field, form_name, decide, action, done, audited=lambda table: {}):
+    """Approve or send back: the form checked, ``decide(table, staff, form)`` (maker–checker and a race lost
+    are said on the page), the audit row, and back to the table."""
     table = _table(table_id)
-    form = RateApproveForm()
     staff = staff_auth.current_staff()
     if form.validate():
         try:
-            rates.approve(table, staff, effective_at=form.effective_at.data, now=db_now())
+            decide(table, staff, form)
         except ReviewRefused as error:
             db.session.rollback()
             return _render_table(_table(table_id), 422, refused=error.message)
         except DomainError as error:
             db.session.rollback()
-            form.effective_at.errors.append(error.message)
+            field.errors.append(error.message)
         else:
-            _decided("rate_table.approved", table, staff, "pending",
-                     effective_at=format_local(table.effective_at))
-            return redirect(url_for("admin.rate_table", table_id=table.id, done="approved"))
-    return _render_table(_table(table_id), 422, approve_form=form)
+            _decided(action, table, staff, "pending", **audited(table))
+            return redirect(url_for("admin.rate_table", table_id=table.id, done=done))
+    return _render_table(_table(table_id), 422, **{form_name: form})
+
+
+@bp.post("/rates/<int:table_id>/approve")
+@requires("products.publish")
+@writes
+def rate_table_approve(table_id):
+    form = RateApproveForm()
+    return _review(table_id, form, form.effective_at, "approve_form",
+                   lambda table, staff, form: rates.approve(table, staff, effective_at=form.effective_at.data,
+                                                            now=db_now()),
+                   "rate_table.approved", "approved", lambda table: {"effective_at": format_local(table.effective_at)})
 
 
 @bp.post("/rates/<int:table_id>/reject")
 @requires("products.publish")
 @writes
 def rate_table_reject(table_id):
-    table = _table(table_id)
     form = ReasonForm(prefix="reject")
-    staff = staff_auth.current_staff()
-    if form.validate():
-        try:
-            rates.reject(table, staff, reason=form.reason.data, now=db_now())
-        except ReviewRefused as error:
-            db.session.rollback()
-            return _render_table(_table(table_id), 422, refused=error.message)
-        except DomainError as error:
-            db.session.rollback()
-            form.reason.errors.append(error.message)
-        else:
-            _decided("rate_table.rejected", table, staff, "pending")
-            return redirect(url_for("admin.rate_table", table_id=table.id, done="rejected"))
-    return _render_table(_table(table_id), 422, reject_form=form)
+    return _review(table_id, form, form.reason, "reject_form",
+                   lambda table, staff, form: rates.reject(table, staff, reason=form.reason.data, now=db_now()),
+                   "rate_table.rejected", "rejected")
 
 
 @bp.post("/rates/<int:table_id>/withdraw")

@@ -161,26 +161,13 @@ def parse(product: Product, plans, lines) -> list[RateRow]:
         if low < product.age_min or high > product.age_max:
             parsed.problem(number, f"年龄 {low}–{high} 超出本产品承保的 {product.age_min}–{product.age_max} 周岁")
             continue
-        if product.priced_by_gender:
-            gender = GENDER_WORDS.get(gender_text)
-            if gender is None:
-                parsed.problem(number, "性别须填「男」或「女」")
-                continue
-        elif gender_text not in ANY:
-            parsed.problem(number, "本产品不按性别定价，性别一栏请留空")
+        try:
+            gender = _factor(product.priced_by_gender, gender_text, GENDER_WORDS, "性别须填「男」或「女」", "性别")
+            social = _factor(product.priced_by_social_security, social_text, SOCIAL_WORDS, "社保须填「有」或「无」",
+                             "社保")
+        except ValueError as error:
+            parsed.problem(number, str(error))
             continue
-        else:
-            gender = None
-        if product.priced_by_social_security:
-            social = SOCIAL_WORDS.get(social_text)
-            if social is None:
-                parsed.problem(number, "社保须填「有」或「无」")
-                continue
-        elif social_text not in ANY:
-            parsed.problem(number, "本产品不按社保定价，社保一栏请留空")
-            continue
-        else:
-            social = None
         try:
             amount = parse_yuan(amount_text)
         except ValueError as error:
@@ -204,6 +191,17 @@ def parse(product: Product, plans, lines) -> list[RateRow]:
     if parsed.problems:
         raise RateFileError(parsed.problems)
     return parsed.rows
+
+
+def _factor(priced_by, text, words, message, name):
+    """A gender or 社保 cell: one of ``words`` where the product is priced by it, else blank (None)."""
+    if priced_by:
+        if text not in words:
+            raise ValueError(message)
+        return words[text]
+    if text not in ANY:
+        raise ValueError(f"本产品不按{name}定价，{name}一栏请留空")
+    return None
 
 
 def _combination(plan, gender, social):

@@ -9,6 +9,7 @@ from app.core.clock import db_now
 from app.extensions import db
 from tests.support.admin import Browser, new_staff
 from tests.support.admin_browser import WIDTHS
+from tests.support.rates import copy_product, off_sale
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +99,12 @@ def site(app, live_server, monkeypatch):
 @pytest.fixture(params=list(WIDTHS), ids=[f"{w}px" for w in WIDTHS])
 def width(request):
     return request.param
+
+
+@pytest.fixture()
+def product(app):
+    """A product of the test's own, on sale with a rate table (a copy of a demo product: a new price never
+    reaches another test), taken off sale after it (the catalog's tests count what is on sale)."""
+    made = copy_product(app)
+    yield made
+    off_sale(app, made)

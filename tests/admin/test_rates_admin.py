@@ -19,16 +19,8 @@ from tests.support.admin import audit_rows, last_audit
 from tests.support.agreements import accept
 from tests.support.concurrency import at_once
 from tests.support.purchase import Buyer, premium
-from tests.support.rates import copy_product, csv_bytes, off_sale, rows_of, xlsx_bytes
+from tests.support.rates import copy_product, csv_bytes, rows_of, xlsx_bytes
 from tests.support.web import token
-
-
-@pytest.fixture()
-def product(app):
-    """A product of the test's own, taken off sale after it (the catalog's other tests count what is on sale)."""
-    made = copy_product(app)
-    yield made
-    off_sale(app, made)
 
 
 def template(browser, product):
@@ -342,3 +334,16 @@ def test_roles_without_the_permission_get_403_never_the_page(app, signed_in, pro
         assert "你的角色没有此操作的权限" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(RateTable, product.table_id).state == "approved"
+
+
+def test_a_product_not_priced_by_gender_or_social_security_takes_those_cells_blank(app, signed_in):
+    accident = copy_product(app, "changxing-accident", on_sale=False)
+    ops, _ = signed_in("ops")
+    rows = template(ops, accident)
+    assert all(row[3] == "" and row[4] == "" for row in rows)
+    response = upload(ops, accident, csv_bytes([rows[0][:3] + ["男", "有", rows[0][5]], *rows[1:]]))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "本产品不按性别定价，性别一栏请留空" in page
+    response = upload(ops, accident, csv_bytes([rows[0][:3] + ["", "有", rows[0][5]], *rows[1:]]))
+    assert "本产品不按社保定价，社保一栏请留空" in response.get_data(as_text=True)
+    assert imported(ops, accident, raised(rows, 5))

@@ -11,16 +11,9 @@ from playwright.sync_api import expect
 
 from app.core.clock import format_local
 from tests.support.admin_browser import WIDTHS, Checker, signed_in_context
-from tests.support.rates import copy_product, csv_bytes, off_sale
+from tests.support.rates import csv_bytes
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture()
-def product(app):
-    made = copy_product(app)
-    yield made
-    off_sale(app, made)
 
 
 def raised(rows, percent):

@@ -94,7 +94,7 @@ class CoverageRow(SubForm):
         return not any((self.name.data, self.limit.data, self.limit_text.data, self.deductible.data, self.notes.data))
 
 
-class PlanForm(Form):
+class ProductPlanForm(Form):
     ROWS = 30
     code = StringField("方案代码", validators=[
         InputRequired("请填写方案代码"), Length(max=20, message="方案代码最多 20 个字符"),

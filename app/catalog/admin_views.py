@@ -12,12 +12,12 @@ from app.admin.access import requires, section
 from app.admin.models import AdminStaff
 from app.catalog import admin_products, rates, services, views
 from app.catalog.admin_forms import (
-    PlanForm,
     ProductDocumentForm,
     ProductFaqForm,
     ProductFilterForm,
     ProductForm,
     ProductNoteForm,
+    ProductPlanForm,
     ProductPublishForm,
     ProductWithdrawForm,
     SendBackForm,
@@ -216,7 +216,7 @@ def _adding_row(rows, limit):
 @bp.get("/products/<int:product_id>/plans/new")
 @requires("products.edit")
 def product_plan_new(product_id):
-    return _render_plan(_product(product_id), None, PlanForm(formdata=None))
+    return _render_plan(_product(product_id), None, ProductPlanForm(formdata=None))
 
 
 @bp.post("/products/<int:product_id>/plans/new")
@@ -231,7 +231,7 @@ def product_plan_create(product_id):
 def product_plan(product_id, plan_id):
     product = _product(product_id)
     plan = _plan(product, plan_id)
-    return _render_plan(product, plan, PlanForm(formdata=None, data=_plan_data(plan)))
+    return _render_plan(product, plan, ProductPlanForm(formdata=None, data=_plan_data(plan)))
 
 
 @bp.post("/products/<int:product_id>/plans/<int:plan_id>")
@@ -243,8 +243,11 @@ def product_plan_save(product_id, plan_id):
 
 
 def _save_plan(product, plan):
-    form = PlanForm()
-    if _adding_row(form.items, PlanForm.ROWS):
+    """Saves the plan; the form's 添加一项 button adds a row instead, its 删除这个方案 button deletes the plan."""
+    form = ProductPlanForm()
+    if plan is not None and request.form.get("delete"):
+        return _delete_plan(product, plan, form)
+    if _adding_row(form.items, ProductPlanForm.ROWS):
         return _render_plan(product, plan, form)
     if not form.validate():
         return _render_plan(product, plan, form, 422)
@@ -264,19 +267,15 @@ def _save_plan(product, plan):
     return _done(product, "plan")
 
 
-@bp.post("/products/<int:product_id>/plans/<int:plan_id>/delete")
-@requires("products.edit")
-@writes
-def product_plan_delete(product_id, plan_id):
-    product = _product(product_id)
-    plan = _plan(product, plan_id)
+def _delete_plan(product, plan, form):
     try:
         admin_products.delete_plan(staff_auth.current_staff(), product, plan, now=db_now(), ip=staff_auth.client_ip())
     except DomainError as error:
         db.session.rollback()
-        product = _product(product_id)
-        plan = _plan(product, plan_id)
-        return _render_plan(product, plan, PlanForm(formdata=None, data=_plan_data(plan)), 409, error=error.message)
+        product = _product(product.id)
+        plan = _plan(product, plan.id)
+        return _render_plan(product, plan, ProductPlanForm(formdata=None, data=_plan_data(plan)), 409,
+                            error=error.message)
     db.session.commit()
     return _done(product, "plan_deleted")
 
@@ -311,6 +310,8 @@ def product_document(product_id, document_kind):
 def product_document_save(product_id, document_kind):
     product, kind = _product(product_id), _kind(document_kind)
     form = ProductDocumentForm()
+    if request.form.get("delete"):  # the form's 删除这份文件 button
+        return _delete_document(product, kind, form)
     if not form.validate():
         return _render_document(product, kind, form, 422)
     try:
@@ -323,19 +324,13 @@ def product_document_save(product_id, document_kind):
     return _done(product, "document")
 
 
-@bp.post("/products/<int:product_id>/documents/<document_kind>/delete")
-@requires("products.edit")
-@writes
-def product_document_delete(product_id, document_kind):
-    product, kind = _product(product_id), _kind(document_kind)
+def _delete_document(product, kind, form):
     try:
-        admin_products.delete_document(staff_auth.current_staff(), product, kind, now=db_now(), ip=staff_auth.client_ip())
+        admin_products.delete_document(staff_auth.current_staff(), product, kind, now=db_now(),
+                                       ip=staff_auth.client_ip())
     except DomainError as error:
         db.session.rollback()
-        product = _product(product_id)
-        document = next((d for d in product.documents if d.kind == kind), None)
-        data = {"title": document.title, "body": document.body} if document else {}
-        return _render_document(product, kind, ProductDocumentForm(formdata=None, data=data), 409, error=error.message)
+        return _render_document(_product(product.id), kind, form, 409, error=error.message)
     db.session.commit()
     return _done(product, "document_deleted")
 

@@ -30,20 +30,29 @@ def reference_ids(app):
 
 
 argument("product_id")(lambda world: draft_of(world).id)
-argument("plan_id")(lambda world: plan_ids(world.app, draft_of(world).id)[0])
+@argument("plan_id")
+def unpriced_plan(world):
+    """A plan of the world's draft that no rate table prices (so its code may change, and it may go)."""
+    with world.app.app_context():
+        product_id = draft_of(world).id
+        plan = Plan(product_id=product_id, code=f"hostile-{product_id}-{len(plan_ids(world.app, product_id))}",
+                    name="测试方案", sum_assured_fen=100_00, position=99)
+        db.session.add(plan)
+        db.session.commit()
+        return plan.id
 argument("document_kind")(lambda world: "clauses")
 
 PRODUCT = {"name": "安心测试医疗险", "slug": "hostile-product", "tagline": "一年几百元，保几百万", "category": "1",
            "insurer": "1", "age_min": "0", "age_max": "65", "coverage_period": "1年", "waiting_period_days": "30",
-           "cooling_off_days": "15", "renewal": "保证续保", "highlights": "住院医疗\n特药", "payment_frequencies": "annual",
+           "cooling_off_days": "15", "renewal": "保证续保", "highlights": "住院医疗", "payment_frequencies": "annual",
            "monthly_loading_permille": "1000"}
 
 BASELINES.update({
     "ProductFilterForm": {"state": "draft"},
     "ProductForm": PRODUCT,
-    "PlanForm": {"code": "basic", "name": "基础版", "sum_assured": "3000000", "items-0-name": "住院医疗",
-                 "items-0-limit": "3000000", "items-0-deductible": "10000"},
-    "ProductDocumentForm": {"title": "保险条款", "body": "## 第一条\n\n保险责任……"},
+    "ProductPlanForm": {"code": "hostile", "name": "基础版", "sum_assured": "3000000", "items-0-name": "住院医疗",
+                        "items-0-limit": "3000000", "items-0-deductible": "10000"},
+    "ProductDocumentForm": {"title": "保险条款", "body": "## 第一条 保险责任"},
     "ProductFaqForm": {"rows-0-question": "可以退保吗？", "rows-0-answer": "犹豫期内全额退保。"},
     "ProductNoteForm": {"note-note": "请审核"},
     "ProductPublishForm": {"approve-note": "已核对", "republish-note": "恢复销售"},

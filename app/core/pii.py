@@ -12,7 +12,7 @@ import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
-from sqlalchemy import String, Text
+from sqlalchemy import LargeBinary, String, Text
 from sqlalchemy.types import TypeDecorator
 
 _V1 = b"\x01"  # nonce + sealed, under DATA_KEY (before key ids)
@@ -40,24 +40,31 @@ def _keys():
     return [(_key_id(key), key) for key in raw]
 
 
-def encrypt(plaintext: str) -> str:
+def seal(data: bytes) -> bytes:
+    """Bytes encrypted under DATA_KEY (AES-GCM), naming the key."""
     key_id, key = _keys()[0]
     nonce = os.urandom(12)
-    sealed = AESGCM(_derive(key, b"encrypt")).encrypt(nonce, plaintext.encode(), _V2 + key_id)
-    return base64.b64encode(_V2 + key_id + nonce + sealed).decode()
+    return _V2 + key_id + nonce + AESGCM(_derive(key, b"encrypt")).encrypt(nonce, data, _V2 + key_id)
 
 
-def decrypt(token: str) -> str:
-    raw = base64.b64decode(token)
+def unseal(raw: bytes) -> bytes:
     if raw[:1] == _V2:
         key_id, nonce, sealed = raw[1:5], raw[5:17], raw[17:]
         key = next((k for kid, k in _keys() if kid == key_id), None)
         if key is None:
             raise ValueError("ciphertext under a key that is no longer configured")
-        return AESGCM(_derive(key, b"encrypt")).decrypt(nonce, sealed, _V2 + key_id).decode()
+        return AESGCM(_derive(key, b"encrypt")).decrypt(nonce, sealed, _V2 + key_id)
     if raw[:1] == _V1:
-        return AESGCM(_derive(_keys()[0][1], b"encrypt")).decrypt(raw[1:13], raw[13:], _V1).decode()
+        return AESGCM(_derive(_keys()[0][1], b"encrypt")).decrypt(raw[1:13], raw[13:], _V1)
     raise ValueError("unknown ciphertext version")
+
+
+def encrypt(plaintext: str) -> str:
+    return base64.b64encode(seal(plaintext.encode())).decode()
+
+
+def decrypt(token: str) -> str:
+    return unseal(base64.b64decode(token)).decode()
 
 
 def keyed_hash(value: str) -> str:
@@ -75,6 +82,23 @@ class Encrypted(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else decrypt(value)
+
+
+class EncryptedBytes(TypeDecorator):
+    """A binary column (a claim's document) stored encrypted; reads give back the bytes."""
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else seal(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else unseal(bytes(value))
+
+
+def keyed_digest(data: bytes) -> str:
+    """keyed_hash for bytes (a file's content): equal files give equal digests, only with DATA_KEY."""
+    return hmac.new(_derive(_keys()[0][1], b"lookup"), data, hashlib.sha256).hexdigest()
 
 
 HASH = String(64)

@@ -58,14 +58,14 @@ def agreements():
 def _render_form(agreement, form, version=None, status=200):
     today = today_local()
     return render_template("admin/agreements/version_form.html", staff=staff_auth.current_staff(), agreement=agreement,
-                           form=form, version=version, today=today,
+                           form=form, version=version, today=today, latest=next(iter(agreement.versions), None),
                            in_force=services.effective_version(agreement, today)), status
 
 
 @bp.get("/agreements/<int:agreement_id>/versions/new")
 @requires("agreements.edit")
 def agreement_version_new(agreement_id):
-    """A new version starts from the text of the newest published one."""
+    """A new version starts from the text of the newest published one (Agreement.versions: newest first)."""
     agreement = _agreement(agreement_id)
     latest = next(iter(agreement.versions), None)
     return _render_form(agreement, VersionForm(formdata=None, data={"body": latest.body if latest else ""}))

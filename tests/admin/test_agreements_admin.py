@@ -96,10 +96,12 @@ def test_a_draft_is_written_edited_and_submitted(app, signed_in, own_agreement):
     assert version_of(app, version_id).version == "2.1"
 
 
-def test_a_new_version_starts_from_the_text_in_force(app, signed_in):
+def test_a_new_version_starts_from_the_newest_published_text(app, signed_in):
     writer, _ = signed_in("compliance")
     page = writer.client.get(f"/admin/agreements/{platform_id(app, 'service')}/versions/new").get_data(as_text=True)
-    assert "请你在使用服务前仔细阅读本协议的全部内容" in page and "现行版本为" in page
+    with app.app_context():
+        latest = services.get_agreement("service").versions[0]
+    assert latest.body[:40] in page and f"正文已按版本 {latest.version} 填好" in page and "现行版本为" in page
 
 
 @pytest.mark.parametrize("change, field, message", [

@@ -58,6 +58,7 @@ class Config:
 
     # The template message that reminds of an unfinished application (断点续保).
     WECHAT_TEMPLATE_REMINDER = os.environ.get("WECHAT_TEMPLATE_REMINDER", "unfinished-application-reminder")
+    WECHAT_TEMPLATE_CLAIM = os.environ.get("WECHAT_TEMPLATE_CLAIM", "claim-progress")
     # 推广信息 (sent only to users who allow them).
     WECHAT_TEMPLATE_PROMOTION = os.environ.get("WECHAT_TEMPLATE_PROMOTION", "promotion")
 

@@ -4,7 +4,7 @@ payout (one per claim)."""
 import json
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.pii import HASH, Encrypted, EncryptedBytes
@@ -21,6 +21,9 @@ class Claim(db.Model):
     __table_args__ = (
         CheckConstraint("approved_fen IS NULL OR approved_fen >= 0", name="approved_not_negative"),
         Index("ix_claim_queue", "status", "decision_due_at"),
+        # One draft per policy: a double click resumes it rather than starting a second.
+        Index("uq_claim_draft_per_policy", "policy_id", unique=True, sqlite_where=text("status = 'draft'"),
+              postgresql_where=text("status = 'draft'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -27,5 +27,6 @@ class Template:
 APPLICATION_REMINDER = Template("application_reminder", SERVICE, "WECHAT_TEMPLATE_REMINDER",
                                 switch="reminders_enabled")
 PROMOTION = Template("promotion", PROMOTIONAL, "WECHAT_TEMPLATE_PROMOTION")
+CLAIM_UPDATE = Template("claim_update", SERVICE, "WECHAT_TEMPLATE_CLAIM")
 
-TEMPLATES = {template.key: template for template in (APPLICATION_REMINDER, PROMOTION)}
+TEMPLATES = {template.key: template for template in (APPLICATION_REMINDER, PROMOTION, CLAIM_UPDATE)}

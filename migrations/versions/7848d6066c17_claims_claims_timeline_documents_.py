@@ -71,6 +71,8 @@ def upgrade():
     with op.batch_alter_table('claim', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_claim_policy_id'), ['policy_id'], unique=False)
         batch_op.create_index('ix_claim_queue', ['status', 'decision_due_at'], unique=False)
+        batch_op.create_index('uq_claim_draft_per_policy', ['policy_id'], unique=True,
+                              sqlite_where=sa.text("status = 'draft'"), postgresql_where=sa.text("status = 'draft'"))
         batch_op.create_index(batch_op.f('ix_claim_user_id'), ['user_id'], unique=False)
 
     op.create_table('claim_document',
@@ -153,6 +155,7 @@ def downgrade():
 
     op.drop_table('claim_document')
     with op.batch_alter_table('claim', schema=None) as batch_op:
+        batch_op.drop_index('uq_claim_draft_per_policy')
         batch_op.drop_index(batch_op.f('ix_claim_user_id'))
         batch_op.drop_index('ix_claim_queue')
         batch_op.drop_index(batch_op.f('ix_claim_policy_id'))

@@ -32,8 +32,10 @@ def customer(app, member):
 
 
 def test_every_action_writes_its_row(app, clock, make_staff, customer):
-    """One pass through everything the back office does; afterwards each action of ACTIONS has its row, with the
-    actor's roles, the object, the IP, and no personal data anywhere in it."""
+    """One pass through everything the back office's own pages do (accounts, lookups, the log); afterwards each of
+    their actions has its row, with the actor's roles, the object, the IP, and no personal data anywhere in it.
+    (Each capability's screens register their actions and their tests check those rows: rate tables, products,
+    agreements, partners, exports, claims.)"""
     start = db_max_id(app)
     admin = make_staff("admin", "support", name="审计管理员")
     b = Browser(app, clock)
@@ -89,7 +91,8 @@ def test_every_action_writes_its_row(app, clock, make_staff, customer):
 
     rows = [row for row in audit_rows(app) if row.id > start]
     seen = {row.action for row in rows}
-    assert seen >= set(ACTIONS), f"no row for {set(ACTIONS) - seen}"
+    own = {action for action in ACTIONS if action.split(".")[0] in ("staff", "user", "audit") or action == "pii.revealed"}
+    assert seen >= own, f"no row for {own - seen}"
     by_admin = [row for row in rows if row.staff_id == admin.id]
     assert by_admin and all(row.roles == "admin,support" and row.staff_username == admin.username for row in by_admin)
     assert all(row.ip == "198.51.100.23" for row in by_admin)

@@ -113,6 +113,8 @@ class ClaimDocument(db.Model):
     uploaded_at: Mapped[datetime]
     # A supplement: uploaded while the insurer waited for it (shown as such to the handler).
     supplement: Mapped[bool] = mapped_column(default=False)
+    # What 预审 tells the claimant about it (too small to read, almost blank), found on arrival; "" if fine.
+    warning: Mapped[str] = mapped_column(String(100), default="")
 
     claim: Mapped[Claim] = relationship(back_populates="documents")
     file: Mapped["ClaimFile"] = relationship(cascade="all, delete-orphan", lazy="select", uselist=False)

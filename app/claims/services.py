@@ -98,17 +98,16 @@ class Precheck:
         return not self.missing and not self.warnings
 
 
-def precheck(claim, problems=None):
-    """Every required document present; none unreadable (``problems``: token → the warning found on upload)
-    nor already sent in another claim."""
+def precheck(claim):
+    """Every required document present; none unreadable (the warning found on arrival) nor already sent in
+    another claim."""
     from app.claims.documents import duplicates
 
     have = documents_by_item(claim)
     result = Precheck(missing=[item for item in checklist_of(claim) if not have.get(item)])
     for document in claim.documents:
-        warning = (problems or {}).get(document.token)
-        if warning:
-            result.warnings.append((document, warning))
+        if document.warning:
+            result.warnings.append((document, document.warning))
         for other in duplicates(claim, document.digest):
             result.warnings.append((document, f"该文件已在理赔 {other.number} 中提交过" if other.user_id == claim.user_id
                                     else "该文件已在其他理赔中提交过，请上传本次理赔的材料"))
@@ -163,10 +162,12 @@ def _new_draft(user, policy, kind, event_date, today, now):
     return claim
 
 
-def submit(claim, now, problems=None):
-    check = precheck(claim, problems)
+def submit(claim, now):
+    check = precheck(claim)
     if check.missing:
         raise ClaimError("还缺少：" + "、".join(checklist.label(item) for item in check.missing), "submit")
+    if check.warnings:
+        raise ClaimError("有材料需要重新上传，请按预审提示处理", "submit")
     _move(claim, ("draft",), "submitted", actor="user", now=now, note="理赔申请已提交，平台已转交保险公司审核",
           before=lambda: clock.submitted(claim, now))
     _tell(claim, "你的理赔申请已提交", "保险公司将在30日内作出核定，材料不全时会一次性告知所需材料。")

@@ -90,6 +90,7 @@ def upgrade():
     sa.Column('source', sa.String(length=10), nullable=False),
     sa.Column('uploaded_at', sa.DateTime(), nullable=False),
     sa.Column('supplement', sa.Boolean(), nullable=False),
+    sa.Column('warning', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_claim_document_claim_id_claim'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_document')),
     sa.UniqueConstraint('token', name=op.f('uq_claim_document_token'))

@@ -66,6 +66,7 @@ class Bridge:
     form: type = ActionForm
     fields_template: str | None = None
     phone_context: Callable = field(default=lambda qr: {})
+    desktop_context: Callable = field(default=lambda qr: {})  # more for the desktop page (every time it is shown)
     # On a phone the code cannot be scanned by that same phone: the page offers a link to copy instead, with
     # this sentence: the phone's page of the code (to send to a guardian, or open in this phone's WeChat), or,
     # with share_page, the page the user was going to (to open in WeChat, where no code is needed).
@@ -74,6 +75,9 @@ class Bridge:
     danger: bool = False
     show_scanner: bool = False  # the scanner's avatar and nickname above the status
     words: tuple = ("confirm", "cancel")  # the phone's two POST URLs
+    # A code used again and again (a claim's photos): confirming keeps the phone on its page, saying
+    # done["confirm"] (formatted with what confirm returns), ready for the next; the form may carry files.
+    repeat: bool = False
 
     def endpoint(self, suffix):
         return f"{self.blueprint}.{self.name}_{suffix}"
@@ -113,7 +117,7 @@ def desktop_page(bridge, qr, token, nonce=None, *, state="pending", status=200, 
     response = make_response(render_template(
         bridge.desktop_template, bridge=bridge, qr=qr, state=state, qr_image=qr_data_uri(phone_url),
         phone_url=phone_url, share_url=share_url, simulator="wechat_simulator" in current_app.blueprints,
-        **context), status)
+        **bridge.desktop_context(qr), **context), status)
     if nonce is not None:
         response.set_cookie(bridge.cookie(qr.public_id), nonce,
                             max_age=current_app.config["QR_LOGIN_TTL_SECONDS"] * 2, path=bridge.cookie_path,
@@ -231,13 +235,14 @@ def _press(bridge, token, confirming):
     except PhoneRefusal as refusal:
         return _phone_page(bridge, refusal.message, refusal.status)
     now = db_now()
+    done = None
     try:
         if not confirming:
             qrlogin.cancel(qr, openid, now)
         elif not form.validate():
             return _ask(bridge, qr, token, form, 422)
         else:
-            bridge.confirm(qr, openid, form, now)
+            done = bridge.confirm(qr, openid, form, now)
     except qrlogin.QRLoginError as error:
         db.session.commit()  # a refusal may have been recorded (a banned account cancels its login)
         return _phone_page(bridge, error.message, 409)
@@ -250,6 +255,9 @@ def _press(bridge, token, confirming):
             form[name].errors.append(message)
         return _ask(bridge, _code(bridge, token), token, form, 422)
     db.session.commit()
+    if bridge.repeat and confirming:
+        return _phone_page(bridge, status=200, qr=qr, token=token, form=bridge.form(formdata=None),
+                           notice=bridge.done["confirm"].format(**(done or {})), **bridge.phone_context(qr))
     forget_scanner()
     return _phone_page(bridge, bridge.done["confirm" if confirming else "cancel"], done=True)
 

@@ -31,6 +31,8 @@ from app.core.domain import DomainError
 from app.extensions import db
 
 OPEN_STATES = ("pending", "scanned", "confirmed")
+# Codes only the requesting account's own WeChat may open: deleting the account, its claim's photos.
+REQUESTER_ONLY = ("delete_account", "claim_photos")
 FINAL_STATES = ("consumed", "expired", "cancelled")
 
 
@@ -130,7 +132,7 @@ def may_open(qr, profile: WeChatProfile):
     mine = identity is not None and identity.user_id == qr.requester_user_id
     if qr.purpose == "guardian" and mine:
         raise QRLoginError("self")
-    if qr.purpose == "delete_account" and not mine:
+    if qr.purpose in REQUESTER_ONLY and not mine:
         raise QRLoginError("not_requester")
 
 
@@ -174,6 +176,20 @@ def confirm_requester(qr, openid, now):
     if identity is None or identity.user_id != qr.requester_user_id:
         raise QRLoginError("not_requester")
     _transition(qr, ("scanned",), "confirmed", now, by_scanner=openid, user_id=qr.requester_user_id)
+
+
+def use_requester(qr, openid, now, *, keep_open_seconds):
+    """A repeated action of the requesting account's own WeChat on its code (photos of a claim, one batch
+    after another): the code stays scanned, and open ``keep_open_seconds`` from now."""
+    _require_scanner(qr, openid)
+    status_of(qr, now)
+    if qr.status != "scanned":
+        raise QRLoginError(qr.status if qr.status in QRLoginError.MESSAGES else "unknown")
+    identity = accounts.find_identity(_scanner_profile(qr))
+    if identity is None or identity.user_id != qr.requester_user_id:
+        raise QRLoginError("not_requester")
+    _transition(qr, ("scanned",), "scanned", now, by_scanner=openid,
+                expires_at=max(qr.expires_at, now + timedelta(seconds=keep_open_seconds)))
 
 
 def cancel(qr, openid, now):

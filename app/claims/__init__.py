@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("claims", __name__, cli_group=None)
 
-from app.claims import models  # noqa: E402,F401  (the tables)
+from app.claims import admin_views, models, views  # noqa: E402,F401  (the tables; the routes, the back office's too)

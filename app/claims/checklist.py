@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import select
 
+from app.catalog.models import Category
 from app.claims.models import ClaimChecklist
 from app.extensions import db
 
@@ -52,7 +53,8 @@ ALWAYS = set(EVERY_CLAIM)
 
 
 def kind_of(product):
-    return CATEGORY_KINDS.get(product.category.slug, "medical")
+    category = db.session.scalar(select(Category.slug).where(Category.id == product.category_id))
+    return CATEGORY_KINDS.get(category, "medical")
 
 
 def product_items(product):

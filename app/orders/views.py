@@ -7,6 +7,7 @@ from app.auth.forms import ActionForm
 from app.core.clock import db_now, today_local, utcnow
 from app.core.devices import channel_of, is_wechat
 from app.core.htmx import go_to, render_page, wants_fragment
+from app.core.parts import parts
 from app.core.qr import qr_data_uri
 from app.extensions import csrf
 from app.orders import bp, epolicy
@@ -187,7 +188,8 @@ def _render_policy(policy, form, status=200):
     return render_template("orders/policy.html", policy=policy, order=policy.order, plan=orders.plan_of(policy),
                            today=today, terms=orders.terms_of(policy),
                            can_surrender=orders.can_surrender(policy, today),
-                           cooling_off_ends=orders.cooling_off_ends(policy), form=form), status
+                           cooling_off_ends=orders.cooling_off_ends(policy), form=form,
+                           actions=parts("policy_actions", policy=policy, user=current_user)), status
 
 
 @bp.get("/policies/<number>.pdf")

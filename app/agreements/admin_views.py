@@ -55,11 +55,11 @@ def agreements():
 
 # Writing a draft
 
-def _render_form(agreement, form, version=None, status=200):
+def _render_form(agreement, form, version=None, status=200, problem=None):
     today = today_local()
     return render_template("admin/agreements/version_form.html", staff=staff_auth.current_staff(), agreement=agreement,
                            form=form, version=version, today=today, latest=next(iter(agreement.versions), None),
-                           in_force=services.effective_version(agreement, today)), status
+                           in_force=services.effective_version(agreement, today), problem=problem), status
 
 
 @bp.get("/agreements/<int:agreement_id>/versions/new")
@@ -115,7 +115,8 @@ def agreement_version_update(version_id):
                 today=today_local(), now=db_now(), ip=staff_auth.client_ip())
         except versions.VersionChanged as error:
             db.session.rollback()
-            return _render_version(_version(version_id), 409, problem=error.message)
+            version = _version(version_id)
+            return _render_form(version.agreement, form, version, 409, problem=error.message)
         except services.AgreementError as error:
             db.session.rollback()
             form[error.field].errors.append(error.message)

@@ -1,9 +1,10 @@
-"""A simulator of WeChat Pay's side of API v3 (Native, JSAPI, H5), for development and tests.
+"""A simulator of WeChat Pay's side of API v3 (Native, JSAPI, H5, and 商家转账到零钱), for development and tests.
 
 It speaks the protocol of app/payments/wechatpay.py with its own keys: it checks the merchant's
 signature (and the timestamp against the wall clock, as the SDK stamps requests with it) on every
 request, signs every answer (204 too) with its platform key, keeps transactions by (mchid,
-out_trade_no), and posts signed notifications with an AEAD_AES_256_GCM resource. What a person sees of
+out_trade_no; transfer batches by out_batch_no), and posts signed notifications with an AEAD_AES_256_GCM
+resource. What a person sees of
 WeChat Pay is here too, so `make run` pays with no phone: the 模拟支付 page (Native's cashier, after
 scanning), a stand-in for WeixinJSBridge (JSAPI: a script in static/ that the pay page includes while
 the simulator is on, showing WeChat's cashier sheet and paying through /bridge/brand-wcpay, which checks
@@ -27,16 +28,18 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 
 from app.auth.simulator import SIM_APPID  # the WeChat simulator's app: JSAPI pays its users
 from app.core.clock import SHANGHAI, utcnow
+from app.payments.wechatpay import TRANSFER_FAIL_REASONS, TRANSFER_NAME_REQUIRED_FEN  # as WeChat Pay has them
 
 # Its static files (the WeixinJSBridge stand-in and its stylesheet) are served only where it is registered.
 bp = Blueprint("wechatpay_simulator", __name__, url_prefix="/dev/wechatpay", static_folder="static",
                static_url_path="/static")
 
 OUT_TRADE_NO = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")
+OUT_BATCH_NO = re.compile(r"^[0-9A-Za-z]{5,32}$")  # a batch's and a detail's numbers: digits and letters only
 AUTHORIZATION = re.compile(r'(\w+)="([^"]*)"')
 # WeChat's own retry schedule for notifications that were not acknowledged.
 RETRY_SECONDS = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600]
@@ -92,8 +95,8 @@ class SimulatorKeys:
 
 
 class SimulatedWeChatPay:
-    """Transactions, refunds and notifications not yet acknowledged; and failures a test asks the
-    next call of an endpoint to answer with."""
+    """Transactions, refunds, transfer batches and notifications not yet acknowledged; and failures a test
+    asks the next call of an endpoint to answer with."""
 
     def __init__(self, app, keys, autopilot):
         self.app = app
@@ -105,9 +108,13 @@ class SimulatedWeChatPay:
         self.transactions = {}
         self.refunds = {}
         self.create_calls = 0
+        self.transfers = {}  # out_batch_no → the batch and its one detail
+        self.transfer_calls = 0
+        self.transfer_failure = None  # development: a fail_reason makes the batches the autopilot finishes fail
         self.undelivered = []
         self.deliveries = []  # every notification posted, and the HTTP status the merchant answered
         self.fail_next = {}
+        self.late_seconds = 1.0  # how long a "late" answer waits (tests give their client less)
         self.lock = threading.Lock()
 
     def take_failure(self, endpoint):
@@ -158,6 +165,36 @@ class SimulatedWeChatPay:
                 resource = {k: v for k, v in refund.items() if k not in ("notify_url", "status")}
                 self.notify(refund["notify_url"], "REFUND.SUCCESS", "refund",
                             {"mchid": self.keys.mchid, "refund_status": "SUCCESS", **resource}, "退款成功")
+
+    def finish_transfer(self, out_batch_no, fail_reason=None):
+        """A transfer batch accepted earlier is done: its detail transferred, or failed for ``fail_reason``
+        (a key of TRANSFER_FAIL_REASONS). False when there is no such batch in progress."""
+        if fail_reason is not None and fail_reason not in TRANSFER_FAIL_REASONS:
+            raise ValueError(fail_reason)
+        with self.app.app_context():
+            now = utcnow().astimezone(SHANGHAI).isoformat(timespec="seconds")
+            with self.lock:
+                batch = self.transfers.get(out_batch_no)
+                if batch is None or batch["batch_status"] not in ("ACCEPTED", "PROCESSING"):
+                    return False
+                amount = batch["total_amount"]
+                for detail in batch["details"]:
+                    detail.update(detail_status="FAIL" if fail_reason else "SUCCESS", update_time=now,
+                                  **({"fail_reason": fail_reason} if fail_reason else {}))
+                batch.update(batch_status="FINISHED", update_time=now, success_amount=0 if fail_reason else amount,
+                             success_num=0 if fail_reason else 1, fail_amount=amount if fail_reason else 0,
+                             fail_num=1 if fail_reason else 0)
+        return True
+
+    def public_transfer(self, batch, details="ALL"):
+        """The batch as its query answers, with its details of ``details`` status (ALL, SUCCESS, FAIL) or none."""
+        answer = {"transfer_batch": {k: v for k, v in batch.items() if k not in ("details", "fingerprint")},
+                  "offset": 0, "limit": 20}
+        if details:
+            answer["transfer_detail_list"] = [
+                {k: detail[k] for k in ("detail_id", "out_detail_no", "detail_status")} for detail in batch["details"]
+                if details == "ALL" or detail["detail_status"] == details]
+        return answer
 
     def public_transaction(self, trade):
         fields = ("appid", "mchid", "out_trade_no", "transaction_id", "trade_type", "trade_state",
@@ -256,6 +293,9 @@ def authenticate():
         return Response("<html>502 Bad Gateway</html>", 502, content_type="text/html")
     if failure == "unsigned":
         return Response('{"code_url": "weixin://wxpay/bizpayurl?pr=unsigned"}', 200, content_type="application/json")
+    if failure == "late":  # the request is done, and the answer comes after the client has given up
+        g.answer_late = True
+        failure = None
     if failure in ("tampered", "stale", "signtest", "serial"):
         return _answer(200, {"code_url": "weixin://wxpay/bizpayurl?pr=forged", "trade_state": "SUCCESS"}, failure)
     if failure:
@@ -280,6 +320,13 @@ def authenticate():
     except InvalidSignature:
         return _error(401, "SIGN_ERROR", "签名错误")
     return None
+
+
+@bp.after_request
+def answer_late(response):
+    if g.get("answer_late"):
+        time.sleep(_state().late_seconds)
+    return response
 
 
 def _json():
@@ -450,6 +497,91 @@ def query_refund(out_refund_no):
     if record is None:
         return _error(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
     return _answer(200, {k: v for k, v in record.items() if k != "notify_url"})
+
+
+# 商家转账到零钱: a batch of one or more details, each to a user's balance by openid
+
+@bp.post("/v3/transfer/batches")
+def transfer_batches():
+    """The same out_batch_no with the same body is the same batch, answered again (WeChat Pay's batches are
+    idempotent on out_batch_no, and its documentation asks for the same number after any error); with another
+    body it is refused as WeChat Pay words it. The batch is accepted; it finishes when finish_transfer() is
+    called (development: two seconds later, failing with transfer_failure when set)."""
+    state, body = _state(), _json()
+    if body is None:
+        return _error(400, "PARAM_ERROR", "请求体不是合法的JSON")
+    missing = [k for k in ("appid", "out_batch_no", "batch_name", "batch_remark", "total_amount", "total_num",
+                           "transfer_detail_list") if not body.get(k)]
+    if missing:
+        return _error(400, "PARAM_ERROR", f"缺少参数 {missing[0]}")
+    details = body["transfer_detail_list"]
+    if not OUT_BATCH_NO.match(str(body["out_batch_no"])):
+        return _error(400, "PARAM_ERROR", "out_batch_no 只能由数字、大小写字母组成")
+    if any(not isinstance(body[k], str) or len(body[k]) > 32 for k in ("batch_name", "batch_remark")):
+        return _error(400, "PARAM_ERROR", "批次名称和批次备注最多32个字符")
+    if type(body["total_amount"]) is not int or type(body["total_num"]) is not int or not isinstance(details, list):
+        return _error(400, "PARAM_ERROR", "转账批次参数不正确")
+    for detail in details:
+        if not isinstance(detail, dict) or not OUT_BATCH_NO.match(str(detail.get("out_detail_no", ""))) \
+                or type(detail.get("transfer_amount")) is not int or detail["transfer_amount"] <= 0 \
+                or not isinstance(detail.get("transfer_remark"), str) or not detail["transfer_remark"] \
+                or len(detail["transfer_remark"]) > 32 or not isinstance(detail.get("openid"), str) \
+                or not detail["openid"]:
+            return _error(400, "PARAM_ERROR", "转账明细参数不正确")
+        if detail["transfer_amount"] >= TRANSFER_NAME_REQUIRED_FEN and not detail.get("user_name"):
+            return _error(400, "PARAM_ERROR", "明细金额大于等于2000元时，收款用户姓名必填")
+    if body["total_amount"] != sum(d["transfer_amount"] for d in details) or body["total_num"] != len(details):
+        return _error(400, "PARAM_ERROR", "转账总金额或总笔数与明细不一致")
+    if body["appid"] != state.keys.appid:
+        return _error(400, "INVALID_REQUEST", "商户号与AppID不匹配")
+    fingerprint = json.dumps(body, sort_keys=True, ensure_ascii=False)
+    with state.lock:
+        state.transfer_calls += 1
+        batch = state.transfers.get(body["out_batch_no"])
+        if batch is not None:
+            if batch["fingerprint"] != fingerprint:
+                return _error(400, "INVALID_REQUEST", "单号已存在但信息不一致，请查单后比较确认")
+            return _answer(200, _accepted(batch))
+        now = utcnow().astimezone(SHANGHAI).isoformat(timespec="seconds")
+        batch_id = "1030000" + f"{secrets.randbelow(10**33):033d}"
+        batch = {"mchid": state.keys.mchid, "appid": body["appid"], "out_batch_no": body["out_batch_no"],
+                 "batch_id": batch_id, "batch_status": "ACCEPTED", "batch_type": "API",
+                 "batch_name": body["batch_name"], "batch_remark": body["batch_remark"],
+                 "total_amount": body["total_amount"], "total_num": body["total_num"], "create_time": now,
+                 "update_time": now, "success_amount": 0, "success_num": 0, "fail_amount": 0, "fail_num": 0,
+                 "fingerprint": fingerprint,
+                 "details": [{"detail_id": "1040000" + f"{secrets.randbelow(10**33):033d}",
+                              "out_detail_no": d["out_detail_no"], "detail_status": "INIT",
+                              "transfer_amount": d["transfer_amount"], "transfer_remark": d["transfer_remark"],
+                              "openid": d["openid"], "initiate_time": now, "update_time": now}
+                             for d in details]}
+        state.transfers[body["out_batch_no"]] = batch
+    if state.autopilot:
+        threading.Timer(2, state.finish_transfer, (batch["out_batch_no"], state.transfer_failure)).start()
+    return _answer(200, _accepted(batch))
+
+
+def _accepted(batch):
+    return {k: batch[k] for k in ("out_batch_no", "batch_id", "create_time", "batch_status")}
+
+
+@bp.get("/v3/transfer/batches/out-batch-no/<out_batch_no>")
+def transfer_batch(out_batch_no):
+    batch = _state().transfers.get(out_batch_no)
+    if batch is None:
+        return _error(404, "NOT_FOUND", "记录不存在")
+    wanted = request.args.get("need_query_detail") == "true"
+    return _answer(200, _state().public_transfer(batch, request.args.get("detail_status", "ALL") if wanted else None))
+
+
+@bp.get("/v3/transfer/batches/out-batch-no/<out_batch_no>/details/out-detail-no/<out_detail_no>")
+def transfer_detail(out_batch_no, out_detail_no):
+    batch = _state().transfers.get(out_batch_no)
+    detail = next((d for d in (batch or {}).get("details", ()) if d["out_detail_no"] == out_detail_no), None)
+    if detail is None:
+        return _error(404, "NOT_FOUND", "记录不存在")
+    return _answer(200, {"mchid": batch["mchid"], "appid": batch["appid"], "out_batch_no": out_batch_no,
+                         "batch_id": batch["batch_id"], **detail})
 
 
 # The cashier: what the user sees in WeChat after scanning the QR

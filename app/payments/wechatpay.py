@@ -1,6 +1,7 @@
 """WeChat Pay API v3, behind a thin adapter of ours: Native (a QR the user scans with WeChat), JSAPI (inside
 WeChat: the page calls WeixinJSBridge with parameters signed here) and H5 (a phone browser outside WeChat:
-WeChat Pay's h5_url opens WeChat to pay).
+WeChat Pay's h5_url opens WeChat to pay); and 商家转账到零钱, the merchant's transfer to a user's WeChat
+balance (claims are paid out with it).
 
 The maintained ``wechatpayv3`` SDK signs every request (WECHATPAY2-SHA256-RSA2048 with the merchant
 key), verifies the signature of every 2xx response and every notification with the platform public
@@ -18,10 +19,24 @@ from datetime import datetime
 
 import requests
 from wechatpayv3 import SignType, WeChatPay, WeChatPayType
+from wechatpayv3.type import RequestType
 
 from app.core.clock import SHANGHAI
 
 MAX_SKEW_SECONDS = 300
+# 商家转账到零钱: from 2,000 yuan a transfer detail must carry the payee's real name, encrypted with the platform
+# key, which WeChat Pay checks against the account. This client sends none, so it transfers less than that.
+TRANSFER_NAME_REQUIRED_FEN = 200000
+# Why a transfer detail failed (its fail_reason), as WeChat Pay names them.
+TRANSFER_FAIL_REASONS = {
+    "ACCOUNT_FROZEN": "该用户账户被冻结", "REAL_NAME_CHECK_FAIL": "收款人未实名认证", "NAME_NOT_CORRECT": "收款人姓名校验不通过",
+    "OPENID_INVALID": "Openid校验失败", "TRANSFER_QUOTA_EXCEED": "超过用户单笔收款额度",
+    "DAY_RECEIVED_QUOTA_EXCEED": "超过用户单日收款额度", "MONTH_RECEIVED_QUOTA_EXCEED": "超过用户单月收款额度",
+    "DAY_RECEIVED_COUNT_EXCEED": "超过用户单日收款次数", "ACCOUNT_NOT_EXIST": "该用户账户不存在",
+    "TRANSFER_RISK": "该笔转账可能存在风险，已被微信拦截", "PAYEE_ACCOUNT_ABNORMAL": "用户账户收款异常",
+    "PAYER_ACCOUNT_ABNORMAL": "商户账户付款受限", "OTHER_FAIL_REASON_TYPE": "其它失败原因",
+}
+TRANSFER_CLOSE_REASONS = {"MERCHANT_REVOCATION": "商户主动撤销", "OVERDUE_CLOSE": "系统超时关闭"}
 
 
 class PayError(Exception):
@@ -76,9 +91,11 @@ class WeChatPayClient:
             return skew < MAX_SKEW_SECONDS and verify(headers, body)
         core._verify_signature = verify_fresh
 
-    def _call(self, method, *args, **kwargs):
+    def _call(self, method, /, *args, **kwargs):
+        """The SDK's ``method`` (a name, or a callable over its core) called; its answer as a dict."""
+        call = getattr(self._sdk, method) if isinstance(method, str) else method
         try:
-            status, body = getattr(self._sdk, method)(*args, **kwargs)
+            status, body = call(*args, **kwargs)
         except requests.RequestException as error:
             raise PayError("NETWORK", type(error).__name__) from None
         except Exception as error:  # the SDK raises bare Exceptions: a signature it cannot verify, a missing field
@@ -149,6 +166,34 @@ class WeChatPayClient:
 
     def query_refund(self, out_refund_no) -> dict:
         return self._call("query_refund", out_refund_no=out_refund_no)
+
+    def transfer(self, *, out_batch_no, out_detail_no, amount_fen, openid, batch_name, remark) -> dict:
+        """商家转账到零钱 of one detail: ``POST /v3/transfer/batches``, answered with ``{out_batch_no, batch_id,
+        create_time, batch_status}``. Accepted is not paid: query_transfer() tells when it is. WeChat Pay keys a
+        batch by out_batch_no: the same number with the same body again is the same batch (asked again after
+        an error or a timeout, as its documentation requires: never under a new number), with another body it
+        is refused (400 INVALID_REQUEST). No notify_url is sent: the batch's outcome is queried."""
+        if amount_fen >= TRANSFER_NAME_REQUIRED_FEN:
+            raise PayError("PARAM_ERROR", "amount needs the payee's name")
+        body = {"appid": self.settings.appid, "out_batch_no": out_batch_no, "batch_name": batch_name,
+                "batch_remark": remark, "total_amount": amount_fen, "total_num": 1,
+                "transfer_detail_list": [{"out_detail_no": out_detail_no, "transfer_amount": amount_fen,
+                                          "transfer_remark": remark, "openid": openid}]}
+        answer = self._call(self._sdk._core.request, "/v3/transfer/batches", method=RequestType.POST, data=body)
+        if not answer.get("batch_id"):
+            raise PayError("UNKNOWN", "no batch_id")
+        return answer
+
+    def query_transfer(self, out_batch_no) -> dict:
+        """The batch and its details: ``{transfer_batch: {batch_status: ACCEPTED|PROCESSING|FINISHED|CLOSED,
+        close_reason?, total_amount, success_num, fail_num, …}, transfer_detail_list: [{out_detail_no,
+        detail_status: INIT|WAIT_PAY|PROCESSING|SUCCESS|FAIL}]}``; PayError NOT_FOUND when WeChat Pay has none."""
+        return self._call("transfer_query_out_batch_no", out_batch_no=out_batch_no, need_query_detail=True,
+                          detail_status="ALL")
+
+    def transfer_detail(self, out_batch_no, out_detail_no) -> dict:
+        """One detail, with its fail_reason when it failed."""
+        return self._call("transfer_query_out_detail_no", out_detail_no=out_detail_no, out_batch_no=out_batch_no)
 
     def parse_notification(self, headers, body: bytes) -> dict:
         """The notification with its resource decrypted, or NotificationRefused."""

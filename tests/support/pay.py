@@ -1,7 +1,7 @@
 """A fake WeChat Pay on a loopback port (the simulator's blueprint in a server of its own, with its own
 keys), the app configured as a real merchant aimed at it, and its notifications reaching the app
 through the live server; our WeChat Pay client aimed at the fake. Orders placed and paid, policies counted,
-notifications made as WeChat Pay's.
+notifications made as WeChat Pay's; the transfer batches of a claim's payouts.
 Fixtures: ``fake_pay``, ``pay``."""
 import re
 import secrets
@@ -64,6 +64,11 @@ def pay(app, fake_pay, live_server, monkeypatch):
     yield fake_pay
     fake_pay.state.fail_next.clear()
     fake_pay.state.undelivered.clear()
+
+
+def batches_of(pay, claim_number):
+    """The transfer batches at the fake for a claim's payout (their out_batch_no starts with its number)."""
+    return [batch for number, batch in list(pay.state.transfers.items()) if number.startswith(claim_number)]
 
 
 def place_order(client, slug="anxin-million-medical"):

@@ -18,7 +18,7 @@ from tests.support.pay import paid_policy
 from tests.support.purchase import Buyer
 from tests.support.vouchers import claimed_code
 from tests.support.web import HX, token
-from tests.support.wechat import Phone
+from tests.support.wechat import Phone, bridge_token
 
 ME_PAGES = ["/me", "/me/privacy", "/me/data", "/me/data.json", "/me/policies", "/me/applications", "/me/vouchers",
             "/me/consents"]
@@ -240,7 +240,7 @@ def test_deleting_the_account_needs_the_phone_of_this_very_wechat_user(app, desk
     html = started.get_data(as_text=True)
     assert "用手机确认注销" in html and 'class="qr-image"' in html
     poll_url = re.search(r'hx-get="(/me/data/delete/[^"]+/status)"', html).group(1)
-    delete_token = _token_from_qr(app, poll_url, client)
+    delete_token = bridge_token(app, client, poll_url, "qrd", "/me/data/delete")
 
     stranger = Phone(app, pages="/m/delete")
     response, refused = stranger.authorize(delete_token, user="new", nickname="路人甲")
@@ -276,9 +276,3 @@ def test_deleting_the_account_needs_the_phone_of_this_very_wechat_user(app, desk
     assert "我的保单 <small>0</small>" in relogin_d.client.get("/me").get_data(as_text=True)  # a new, empty account
 
 
-def _token_from_qr(app, poll_url, client):
-    from app.auth.qrlogin import derive_token
-    public_id = poll_url.split("/")[4]
-    nonce = client.get_cookie(f"qrd_{public_id}", path="/me/data/delete").value
-    with app.app_context():
-        return derive_token(public_id, nonce)

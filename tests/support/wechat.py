@@ -103,6 +103,14 @@ class Phone:
         return response, response.get_data(as_text=True)
 
 
+def bridge_token(app, client, poll_url, cookie_prefix, cookie_path):
+    """The token a desktop's code carries (what its QR encodes), from the poll URL and the browser's nonce."""
+    public_id = poll_url.rstrip("/").split("/")[-2]
+    nonce = client.get_cookie(f"{cookie_prefix}_{public_id}", path=cookie_path).value
+    with app.app_context():
+        return derive_token(public_id, nonce)
+
+
 @pytest.fixture()
 def desktop(app, wechat):
     return lambda next_path=None: Desktop(app, next_path)

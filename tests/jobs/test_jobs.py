@@ -20,6 +20,7 @@ from tests.support.concurrency import at_once
 PERIODIC = {
     "app.orders.jobs.close_unpaid_orders", "app.purchase.jobs.remind_unfinished_applications",
     "app.purchase.jobs.purge_breakpoints", "app.catalog.jobs.prune_trail", "app.catalog.jobs.refresh_prices",
+    "app.claims.payout_jobs.refresh_payouts",
 }
 
 
@@ -36,10 +37,11 @@ def test_the_schedule_is_the_one_the_readme_gives(app):
         return {task.name for task in queue.read_periodic(datetime(2026, 11, 25, hour, minute))}
 
     every_minute = {"close_unpaid_orders", "refresh_prices"}
+    every_five = every_minute | {"remind_unfinished_applications", "refresh_payouts"}
     assert due_at(10, 1) == every_minute
-    assert due_at(10, 5) == every_minute | {"remind_unfinished_applications"}
-    assert due_at(19, 0) == every_minute | {"remind_unfinished_applications", "prune_trail"}  # 03:00 CST
-    assert due_at(19, 30) == every_minute | {"remind_unfinished_applications", "purge_breakpoints"}
+    assert due_at(10, 5) == every_five
+    assert due_at(19, 0) == every_five | {"prune_trail"}  # 03:00 CST
+    assert due_at(19, 30) == every_five | {"purge_breakpoints"}
 
 
 def test_the_manual_commands_keep_their_names(app):

@@ -15,7 +15,7 @@ from app.core.clock import db_now, format_local
 from app.core.database import writes
 from app.core.domain import DomainError
 from app.core.review import ReviewRefused
-from app.extensions import db
+from app.extensions import db, shared_cache
 
 audit.register(
     actions={"rate_table.imported": "导入费率表", "rate_table.approved": "审核通过费率表",
@@ -132,6 +132,8 @@ def _decided(action, table, staff, before, **after):
                  before={"state": before}, after={"state": table.state, **after}, reason=table.review_note
                  if action == "rate_table.rejected" else "", ip=staff_auth.client_ip())
     db.session.commit()
+    if table.state == "approved":
+        shared_cache.clear()  # once committed: this process shows it at once, the others within PAGE_CACHE_SECONDS
 
 
 def _review(table_id, form, field, form_name, decide, action, done, audited=lambda table: {}):

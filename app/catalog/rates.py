@@ -19,7 +19,7 @@ from app.core.domain import DomainError
 from app.core.forms import forbidden_characters
 from app.core.money import parse_yuan, yuan_text
 from app.core.review import check_reviewer
-from app.extensions import db, shared_cache
+from app.extensions import db
 
 COLUMNS = ("方案代码", "最低年龄", "最高年龄", "性别", "社保", "年缴保费（元）")
 MAX_BYTES = 512 * 1024
@@ -339,7 +339,6 @@ def approve(table, staff, *, effective_at, now):
         raise RateTableError("生效时间不能早于现在", "effective_at")
     _decide(table, staff, now, state="approved", effective_at=max(effective_at, now))
     refresh_prices(now, [table.product_id])
-    shared_cache.clear()  # this process shows it at once; the others within PAGE_CACHE_SECONDS
 
 
 def reject(table, staff, *, reason, now):

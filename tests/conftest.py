@@ -18,7 +18,7 @@ from tests.support.config import TEST_CONFIG
 pytest_plugins = ["tests.support.agreements", "tests.support.wechat", "tests.support.pay", "tests.support.vouchers",
                   "tests.support.notifications", "tests.support.admin_catalog", "tests.support.admin_agreements",
                   "tests.support.admin_partners", "tests.support.admin_dashboard", "tests.support.rates",
-                  "tests.support.claims"]
+                  "tests.support.claims", "tests.support.admin_claims"]
 
 
 @pytest.fixture(scope="session")

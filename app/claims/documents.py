@@ -53,6 +53,8 @@ HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"}
 PDF_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/GoToE", "/GoToR", "/RichMediaExecute"}
 PDF_SCRIPT_KEYS = {"/JS", "/JavaScript", "/AA", "/XFA", "/RichMedia"}
 PDF_FILE_KEYS = {"/EmbeddedFiles", "/EmbeddedFile", "/EF"}
+# Windows (MZ), Linux (ELF), macOS (Mach-O, universal) programs and scripts.
+PROGRAMS = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
 
 # Pillow opens HEIC/HEIF through pillow-heif (its wheels bundle libheif); registering is idempotent.
 pillow_heif.register_heif_opener()
@@ -122,14 +124,12 @@ def _unaccepted(data):
     """Why a file that is none of the accepted kinds is refused, said for what it is."""
     if b"%PDF-" in data[:1024]:  # readers look for the header that far: something hides before it
         return "开头夹带了其他内容，不是标准的 PDF 文件。请用“打印为 PDF”另存后再上传"
-    kind = filetype.guess(data)
-    if data.startswith((b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe")) or (
-            kind and kind.mime in ("application/x-msdownload", "application/x-executable",
-                                   "application/x-mach-binary")):
+    if data.startswith(PROGRAMS) or filetype.guess_mime(data) in ("application/x-msdownload",
+                                                                    "application/x-executable"):
         return "是程序文件，不是照片或 PDF，不能上传"
-    if kind and filetype.is_document(data):
+    if filetype.is_document(data) or data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # or an old .doc/.xls
         return "是 Word、Excel 等文档，请导出为 PDF 后再上传"
-    if kind and filetype.is_archive(data):
+    if filetype.is_archive(data):  # after documents: a .docx is a zip too
         return "是压缩包，请解压后逐个上传其中的照片或 PDF"
     return "不是可接收的文件格式，" + ACCEPTED_TEXT
 
@@ -338,8 +338,8 @@ def download_name(document):
 
 
 def response(document):
-    """The document's bytes, for the claimant or the claims team (the view decides who): never cached,
-    never sniffed as anything else, a PDF in a sandbox (no script runs, even in a viewer that would)."""
+    """The document's bytes, for the claimant or the claims team (the view decides who): never cached, never
+    sniffed as anything else, a PDF in a sandbox."""
     name = download_name(document)
     fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     fallback = "".join(ch for ch in fallback if ch.isalnum() or ch in "._- ").strip(" .")
@@ -348,5 +348,7 @@ def response(document):
     headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
                "Content-Disposition": f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"}
     if document.content_type == "application/pdf":
-        headers["Content-Security-Policy"] = "sandbox"
+        # No script runs, even in a viewer that would; the claim's own pages may show it in a frame (the
+        # browser's PDF viewer needs one: <object> and <embed> are closed by the site's object-src 'none').
+        headers.update({"Content-Security-Policy": "sandbox; frame-ancestors 'self'", "X-Frame-Options": "SAMEORIGIN"})
     return Response(document.file.content, mimetype=document.content_type, headers=headers)

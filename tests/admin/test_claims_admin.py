@@ -16,8 +16,8 @@ from app.claims.models import ClaimChecklist, ClaimEvent
 from app.core.clock import db_now
 from app.extensions import db
 from tests.support.admin import audit_rows, last_audit
-from tests.support.admin_claims import claim_state
-from tests.support.claims import claim_row, page_image
+from tests.support.admin_claims import claim_state, text_pdf
+from tests.support.claims import claim_row
 from tests.support.concurrency import at_once
 from tests.support.identity import APPLICANT
 from tests.support.web import token
@@ -392,7 +392,7 @@ def test_each_opening_of_a_document_is_audited_and_served_never_cached(app, sign
     browser, staff = signed_in("claims")
     number = queued("submitted")
     image = claim_document(number, item="invoice")
-    pdf = claim_document(number, item="diagnosis", content=pdf_bytes(), name="诊断证明.pdf")
+    pdf = claim_document(number, item="diagnosis", content=text_pdf(), name="诊断证明.pdf")
     other = claim_document(queued("submitted"), item="invoice")
     html = page(browser, f"/admin/claims/{number}")
     assert f'<img src="/admin/claims/{number}/documents/{image}"' in html
@@ -410,14 +410,6 @@ def test_each_opening_of_a_document_is_audited_and_served_never_cached(app, sign
 
     assert browser.client.get(f"/admin/claims/{number}/documents/{other}").status_code == 404  # another claim's
     assert len(audit_rows(app, action="claim.document_viewed", object_id=number)) == 2
-
-
-def pdf_bytes():
-    import io
-
-    out = io.BytesIO()
-    page_image((620, 877)).save(out, "PDF")
-    return out.getvalue()
 
 
 # A product's checklist

@@ -57,6 +57,25 @@ def stored_document(app, number, item="invoice", content=None, name="发票.jpg"
         return document.token
 
 
+def text_pdf(text="Diagnosis certificate"):
+    """A one-page PDF of plain text, every byte ASCII (so a test that reads any response as text can read it)."""
+    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+               b" /Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 def claim_state(app, number):
     """The claim's row, detached (status, decision, amounts, handler, clock fields)."""
     with app.app_context():
@@ -79,11 +98,12 @@ def claim_document(app):
 
 def the_claim(world):
     """The property test's claim: one a world, being handled (so each action meets its checks), with a document
-    (so ``token`` is one of its own)."""
+    (so ``token`` is one of its own: a PDF of plain text, which the role table reads as text like any page)."""
     if getattr(world, "claim", None) is None:
         handler = new_staff(world.app, "claims")
         world.claim = queued_claim(world.app, "reviewing", handler_id=handler.id)
-        world.claim_token = stored_document(world.app, world.claim)
+        world.claim_token = stored_document(world.app, world.claim, item="diagnosis", content=text_pdf(),
+                                            name="诊断证明.pdf")
     return world.claim
 
 

@@ -22,7 +22,7 @@ from app.auth import qrlogin
 from app.auth.forms import ActionForm
 from app.auth.services import wechat_oauth
 from app.core.clock import db_now
-from app.core.database import writes
+from app.core.database import begin_write, writes
 from app.core.devices import channel_of, describe_browser
 from app.core.domain import DomainError
 from app.core.htmx import render_page, wants_fragment
@@ -78,6 +78,10 @@ class Bridge:
     # A code used again and again (a claim's photos): confirming keeps the phone on its page, saying
     # done["confirm"] (formatted with what confirm returns), ready for the next; the form may carry files.
     repeat: bool = False
+    # Slow work on what the phone sent (decoding photos) before the write lock is taken: prepare(form) → kept
+    # as form.prepared for confirm; max_upload: the request size the confirm takes (files), else the site's.
+    prepare: Callable | None = None
+    max_upload: int | None = None
 
     def endpoint(self, suffix):
         return f"{self.blueprint}.{self.name}_{suffix}"
@@ -226,6 +230,8 @@ def _open(bridge, token):
 def _press(bridge, token, confirming):
     """A phone's button: only the WeChat user this phone proved for this code may press it. (The CSRF
     token is checked by CSRFProtect before any view.)"""
+    if bridge.max_upload and confirming:
+        request.max_content_length = bridge.max_upload
     form = bridge.form()
     try:
         qr = _code(bridge, token)
@@ -242,6 +248,10 @@ def _press(bridge, token, confirming):
         elif not form.validate():
             return _ask(bridge, qr, token, form, 422)
         else:
+            if bridge.prepare is not None:
+                form.prepared = bridge.prepare(form)
+                begin_write()
+                qr = _code(bridge, token)
             done = bridge.confirm(qr, openid, form, now)
     except qrlogin.QRLoginError as error:
         db.session.commit()  # a refusal may have been recorded (a banned account cancels its login)
@@ -274,11 +284,13 @@ def register(blueprint, bridge):
     poll = limiter.limit(lambda: current_app.config["RATELIMIT_QR_POLL"])(
         named("status", lambda public_id: _status(bridge, public_id)))
     confirm_word, cancel_word = bridge.words
+    confirm_view = named("phone_confirm", lambda token: _press(bridge, token, True))
+    if bridge.prepare is None:  # with prepare, _press takes the write lock itself once the slow part is done
+        confirm_view = writes(confirm_view)
     for rule, view, method in (
             (f"{bridge.poll_prefix}/<public_id>/status", poll, "GET"),
             (f"{bridge.phone_prefix}/<token>", writes(named("phone", lambda token: _open(bridge, token))), "GET"),
-            (f"{bridge.phone_prefix}/<token>/{confirm_word}",
-             writes(named("phone_confirm", lambda token: _press(bridge, token, True))), "POST"),
+            (f"{bridge.phone_prefix}/<token>/{confirm_word}", confirm_view, "POST"),
             (f"{bridge.phone_prefix}/<token>/{cancel_word}",
              writes(named("phone_cancel", lambda token: _press(bridge, token, False))), "POST")):
         blueprint.add_url_rule(rule, view.__name__, view, methods=[method])

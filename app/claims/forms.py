@@ -23,7 +23,7 @@ def _bank_account(form, field):
     field.data = digits
 
 
-class ClaimForm(Form):
+class NewClaimForm(Form):
     """申请理赔: what happened, how much (for reimbursement kinds), where the money goes."""
     event_date = DateField("出险日期", validators=[InputRequired("请填写出险日期")],
                            invalid_value_message="请按 年-月-日 填写出险日期")

@@ -6,10 +6,10 @@ from flask_login import current_user, login_required
 from app.auth import bridge, qrlogin
 from app.auth.forms import ActionForm
 from app.claims import bp, checklist, clock, documents, services
-from app.claims.forms import AppealForm, ClaimForm, PhoneUploadForm, UploadForm
+from app.claims.forms import AppealForm, NewClaimForm, PhoneUploadForm, UploadForm
 from app.claims.models import DECISIONS, STATUSES
 from app.core.clock import db_now, today_local
-from app.core.database import writes
+from app.core.database import begin_write, writes
 from app.core.domain import DomainError
 from app.core.htmx import go_to, render_page
 from app.core.parts import register
@@ -41,7 +41,7 @@ def _render_new(policy, form, status=200, waiting=None):
 @bp.get("/policies/<number>/claims/new")
 @login_required
 def new(number):
-    return _render_new(_policy_or_404(number), ClaimForm(formdata=None, data={"event_date": today_local()}))
+    return _render_new(_policy_or_404(number), NewClaimForm(formdata=None, data={"event_date": today_local()}))
 
 
 @bp.post("/policies/<number>/claims/new")
@@ -49,7 +49,7 @@ def new(number):
 @writes
 def create(number):
     policy = _policy_or_404(number)
-    form = ClaimForm()
+    form = NewClaimForm()
     if form.validate():
         try:
             claim = services.start(current_user, policy, event_date=form.event_date.data,
@@ -93,27 +93,49 @@ def show(number):
     return _render(_claim_or_404(number))
 
 
+UPLOAD_LIMIT = 10 * documents.MAX_FILE_BYTES  # one request: a few photos at once
+
+
+def _accepted(files):
+    """Each file checked and re-encoded (slow: before any lock): [(name, Accepted)], [refusal messages]."""
+    accepted, refused = [], []
+    for upload_file in files:
+        try:
+            accepted.append((upload_file.filename or "",
+                             documents.accept(upload_file.read(documents.MAX_FILE_BYTES + 1), upload_file.filename or "")))
+        except DomainError as error:
+            refused.append(error.message)
+    return accepted, refused
+
+
 @bp.post("/claims/<number>/documents")
 @login_required
-@writes
 def upload(number):
-    """Files for one checklist item; for htmx the checklist block comes back, else the page."""
+    """Files for one checklist item: decoded first, then stored in one short write; for htmx the checklist
+    block comes back, else the page. A refused file says why; the others are kept."""
+    request.max_content_length = UPLOAD_LIMIT
     claim = _claim_or_404(number)
-    items = claim.requested_items if claim.status == "awaiting_supplement" else services.checklist_of(claim)
-    form = UploadForm().for_items(items)
+    form = UploadForm().for_items(_items_for(claim))
     if claim.status not in ("draft", "awaiting_supplement"):
         return _render(claim, 409, error="当前状态不能上传材料", block="checklist")
     if not form.validate():
         return _render(claim, 422, upload=form, block="checklist")
-    refused = []
-    for upload_file in form.files.data:
+    accepted, refused = _accepted(form.files.data)
+    if accepted:
+        begin_write()
+        claim = _claim_or_404(number)
+        if claim.status not in ("draft", "awaiting_supplement"):
+            return _render(claim, 409, error="当前状态不能上传材料", block="checklist")
         try:
-            accepted = documents.accept(upload_file.read(documents.MAX_FILE_BYTES + 1), upload_file.filename or "")
-            documents.store(claim, form.item.data, accepted, original_name=upload_file.filename or "",
-                            source="desktop", now=db_now(), supplement=claim.status == "awaiting_supplement")
+            for name, document in accepted:
+                documents.store(claim, form.item.data, document, original_name=name, source="desktop",
+                                now=db_now(), supplement=claim.status == "awaiting_supplement")
         except DomainError as error:
-            refused.append(f"{upload_file.filename or '文件'}：{error.message}")
-    db.session.commit()
+            db.session.rollback()
+            refused.append(error.message)
+        else:
+            db.session.commit()
+            db.session.refresh(claim)
     if refused:
         form.files.errors.extend(refused)
         return _render(claim, 422, upload=form, block="checklist")
@@ -220,20 +242,18 @@ def _items_for(claim):
 
 
 def _photos_from_phone(qr, openid, form, now):
+    """The phone's batch (checked and re-encoded already: form.prepared), stored on the claim."""
+    accepted, refused = form.prepared
+    if refused:
+        raise services.ClaimError("；".join(refused), "files")
     qrlogin.use_requester(qr, openid, now, keep_open_seconds=PHONE_SESSION_SECONDS)
     claim = _uploading_claim(qr)
     if form.item.data not in _items_for(claim):
         raise services.ClaimError("请选择材料类型", "item")
-    stored = 0
-    for photo in form.files.data:
-        try:
-            accepted = documents.accept(photo.read(documents.MAX_FILE_BYTES + 1), photo.filename or "")
-        except DomainError as error:
-            raise services.ClaimError(f"{photo.filename or '照片'}：{error.message}", "files") from error
-        documents.store(claim, form.item.data, accepted, original_name=photo.filename or "手机照片.jpg",
-                        source="phone", now=now, supplement=claim.status == "awaiting_supplement")
-        stored += 1
-    return {"count": stored}
+    for name, document in accepted:
+        documents.store(claim, form.item.data, document, original_name=name or "手机照片.jpg", source="phone",
+                        now=now, supplement=claim.status == "awaiting_supplement")
+    return {"count": len(accepted)}
 
 
 def _phone_context(qr):
@@ -246,6 +266,7 @@ def _phone_context(qr):
 PHOTOS = bridge.Bridge(
     purpose="claim_photos", blueprint="claims", name="photos", poll_prefix="/claims/photos", cookie_path="/claims",
     phone_prefix="/m/claim-photos", opener="requester", repeat=True, form=PhoneUploadForm,
+    prepare=lambda form: _accepted(form.files.data), max_upload=UPLOAD_LIMIT,
     confirm=_photos_from_phone, spent=lambda qr, now: go_to(url_for("claims.show", number=qr.payload)),
     desktop_template="claims/phone_upload.html", status_block="photos_status", status_id="photos-status",
     texts={"pending": ("请用手机微信扫码", "请使用本账号绑定的微信扫描，二维码 2 分钟内有效。", None),
@@ -271,7 +292,8 @@ bridge.register(bp, PHOTOS)
 def phone(number):
     claim = _claim_or_404(number)
     if claim.status not in ("draft", "awaiting_supplement"):
-        return _render(claim, 409, error="当前状态不能上传材料")
+        flash("当前状态不能上传材料", "error")
+        return redirect(url_for("claims.show", number=number))
     qr, token, nonce = bridge.start(PHOTOS, next_url=url_for("claims.show", number=number), requester=current_user,
                                     payload=claim.number)
     db.session.commit()

@@ -4,10 +4,12 @@ is sent, the timeline and the law's clock (30 days less the wait for supplements
 one appeal for another handler; another user's claim is not found."""
 import io
 import itertools
+import os
 import re
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from app.admin.models import AdminStaff
@@ -18,7 +20,7 @@ from app.extensions import db
 from app.notifications.models import Notification
 from tests.support.admin import new_staff
 from tests.support.agreements import accepted_user
-from tests.support.claims import claim_row, issued_policy, photo
+from tests.support.claims import claim_row, encoded, issued_policy, photo
 from tests.support.clock import CLOCK
 from tests.support.concurrency import at_once
 from tests.support.web import HX, token
@@ -284,3 +286,13 @@ def test_my_claims_and_the_policy_page_lead_to_a_claim(app, policyholder):
     assert number in page and "继续填写" in page and f"/policies/{policyholder.policy}/claims/new" in page
     page = policyholder.client.get(f"/policies/{policyholder.policy}").get_data(as_text=True)
     assert "申请理赔" in page and f"/claims/{number}" in page
+
+
+def test_a_photo_of_several_megabytes_uploads(app, policyholder):
+    """A phone's photo is a few MB, more than the site takes in other forms."""
+    noise = Image.frombytes("RGB", (2000, 1500), os.urandom(2000 * 1500 * 3))
+    big = encoded(noise, "JPEG", quality=95)
+    assert len(big) > 2 * 1024 * 1024
+    number = started(policyholder.client, policyholder.policy)
+    response = upload(policyholder.client, number, "invoice", ("IMG_2041.jpg", big), htmx=True)
+    assert response.status_code == 200 and "已上传 1 份" in response.get_data(as_text=True)

@@ -8,6 +8,7 @@ import json
 import logging
 import pkgutil
 import re
+import secrets
 import time
 import traceback
 from contextlib import contextmanager
@@ -25,11 +26,15 @@ from sqlalchemy import inspect as inspect_database
 from wtforms.csrf.core import CSRFTokenField
 
 import app as app_package
+from app.auth.models import User
+from app.claims.models import Claim
 from app.core import forms as core_forms
+from app.core.clock import db_now
 from app.core.pii import Encrypted, decrypt
 from app.extensions import db
 from app.purchase.models import STEPS
 from tests.support.agreements import accept, gate_form
+from tests.support.claims import issued_policy, new_claim, photo
 from tests.support.identity import ADULT_ID, APPLICANT, KID, WIFE
 from tests.support.pay import paid_policy
 from tests.support.purchase import GOOD as CAR
@@ -37,7 +42,7 @@ from tests.support.purchase import MEDICAL, Buyer
 from tests.support.vouchers import PASSWORD, claimed_code
 from tests.support.web import csrf_token
 from tests.support.web import field as field_of
-from tests.support.wechat import Desktop, MinorDesktop, Phone, guardian_opens
+from tests.support.wechat import Desktop, MinorDesktop, Phone, bridge_token, guardian_opens
 
 EXAMPLES = 10  # per (endpoint, form) pair; the whole file runs on each database within its budget
 # No shrinking: an example is a real request (some rebuild an application), and the message shows it whole.
@@ -469,6 +474,11 @@ BASELINES = {  # valid values, so that a hostile value in one field meets the ch
     "GuardianForm": {"name": "张建国", "id_number": ADULT_ID, "relationship": "father"},
     "AcceptForm": {"gate-birth_date": "1990-05-01"},
     "PeriodForm": {"from": "2026-11-01", "to": "2026-11-25"},
+    "NewClaimForm": {"event_date": "2026-11-20", "description": "骑车摔伤，在市第一医院急诊", "amount": "3250.50",
+                     "payee_method": "wechat", "accept_waiting": "y"},
+    "UploadForm": {"item": "invoice"},
+    "PhoneUploadForm": {"item": "invoice"},
+    "AppealForm": {"reason": "当天并未饮酒，附医院血液检测报告"},
 }
 # Defects this test finds that are not fixed yet: (form, endpoint or route; a text of the finding or of the
 # traceback) → the defect. Each also gets a plain test at the end marked xfail(strict=True): when the fix lands,
@@ -506,6 +516,10 @@ class World:
         if path.startswith("/admin"):
             from tests.support.admin import admin_contexts
             return admin_contexts(self, rule, cls)
+        if path.startswith(("/claims/photos/", "/m/claim-photos/")):
+            return [self.claim_photos(rule)]
+        if path.startswith("/claims/") or (path.startswith("/policies/") and "/claims/" in path):
+            return [self.claim(rule)]
         if path.startswith("/buy/"):
             return self.application(rule, cls)
         if path.startswith("/policies/"):
@@ -585,6 +599,57 @@ class World:
         number = paid_policy(owner.client, self.request.getfixturevalue("pay"))
         return Context(owner.client, {"number": number}, owner.csrf)
 
+    def claim(self, rule):
+        """A draft claim of the customer's, with a document (its token for the document's routes)."""
+        owner = self.customer()
+        policy = issued_policy(self.app, owner.id)
+        number = new_claim(self.app, owner.id, policy)
+        context = Context(owner.client, {"number": policy if rule.rule.startswith("/policies/") else number},
+                          owner.csrf)
+        if "token" in rule.arguments:  # a document of its own for each example (deleting it is one)
+            context.ensure = lambda: context.values.update(token=stored_document(self.app, number))
+            context.ensure()
+        return context
+
+    def claim_photos(self, rule):
+        """用手机拍照上传: the desktop's code (its poll) or the phone of the account's own WeChat that opened it."""
+        self.request.getfixturevalue("wechat")
+        context = Context(None, {}, "")
+
+        def ensure():
+            from app.auth import qrlogin
+            if context.client is not None:
+                with self.app.app_context():
+                    qr = qrlogin.find_by_token(context.values.get("token", ""), "claim_photos")
+                    if qr is not None and qr.status == "scanned":
+                        return
+            desktop, phone = Desktop(self.app), Phone(self.app)
+            nickname = f"拍照{secrets.token_hex(3)}"
+            phone.authorize(desktop.token, user="new", nickname=nickname)
+            phone.press(desktop.token, "confirm")
+            desktop.poll()
+            client = desktop.client
+            accept(client, client.get("/agreements/accept?next=/").get_data(as_text=True))
+            with self.app.app_context():
+                user_id = db.session.scalar(select(User.id).where(User.nickname == nickname))
+            number = new_claim(self.app, user_id, issued_policy(self.app, user_id))
+            page = client.get(f"/claims/{number}").get_data(as_text=True)
+            html = client.post(f"/claims/{number}/phone",
+                               data={"csrf_token": field_of(page, "csrf_token")}).get_data(as_text=True)
+            poll = re.search(r'hx-get="(/claims/photos/[^"]+/status)"', html).group(1)
+            code = bridge_token(self.app, client, poll, "qrc", "/claims")
+            if rule.rule.startswith("/claims/photos/"):
+                context.client, context.csrf, context.values = client, field_of(page, "csrf_token"), {
+                    "public_id": poll.split("/")[3]}
+                return
+            owner = Phone(self.app, pages="/m/claim-photos")
+            owner.authorize(code, user="new", nickname=nickname)
+            context.client, context.csrf, context.values = owner.client, owner.csrf, {"token": code}
+
+        context.ensure = ensure
+        ensure()
+        return context
+
     def partner(self, rule):
         staff = self.request.getfixturevalue("staff_of")()
         offer_id = self.request.getfixturevalue("make_offer")()
@@ -631,6 +696,19 @@ class World:
         context.ensure = ensure
         ensure()
         return context
+
+
+def stored_document(app, number):
+    """A photo stored on the claim as an upload would store it: its token."""
+    from app.claims import documents
+
+    with app.app_context():
+        claim = db.session.scalar(select(Claim).where(Claim.number == number))
+        accepted = documents.accept(photo(), "invoice.jpg")
+        document = documents.store(claim, "invoice", accepted, original_name="invoice.jpg", source="desktop",
+                                   now=db_now())
+        db.session.commit()
+        return document.token
 
 
 # Path arguments that name nothing of a user's own: a real value each (by path and argument name).

@@ -28,6 +28,7 @@ from app.core.domain import DomainError
 from app.core.htmx import render_page, wants_fragment
 from app.core.masking import mask_ip
 from app.core.qr import qr_data_uri
+from app.core.routing import takes_files
 from app.extensions import db, limiter, login_manager
 
 BRIDGES = {}  # purpose -> Bridge, as registered
@@ -230,8 +231,6 @@ def _open(bridge, token):
 def _press(bridge, token, confirming):
     """A phone's button: only the WeChat user this phone proved for this code may press it. (The CSRF
     token is checked by CSRFProtect before any view.)"""
-    if bridge.max_upload and confirming:
-        request.max_content_length = bridge.max_upload
     form = bridge.form()
     try:
         qr = _code(bridge, token)
@@ -285,6 +284,8 @@ def register(blueprint, bridge):
         named("status", lambda public_id: _status(bridge, public_id)))
     confirm_word, cancel_word = bridge.words
     confirm_view = named("phone_confirm", lambda token: _press(bridge, token, True))
+    if bridge.max_upload:
+        confirm_view = takes_files(bridge.max_upload)(confirm_view)
     if bridge.prepare is None:  # with prepare, _press takes the write lock itself once the slow part is done
         confirm_view = writes(confirm_view)
     for rule, view, method in (

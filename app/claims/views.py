@@ -13,6 +13,7 @@ from app.core.database import begin_write, writes
 from app.core.domain import DomainError
 from app.core.htmx import go_to, render_page
 from app.core.parts import register
+from app.core.routing import takes_files
 from app.extensions import db
 from app.orders import services as orders
 
@@ -110,10 +111,10 @@ def _accepted(files):
 
 @bp.post("/claims/<number>/documents")
 @login_required
+@takes_files(UPLOAD_LIMIT)
 def upload(number):
     """Files for one checklist item: decoded first, then stored in one short write; for htmx the checklist
     block comes back, else the page. A refused file says why; the others are kept."""
-    request.max_content_length = UPLOAD_LIMIT
     claim = _claim_or_404(number)
     form = UploadForm().for_items(_items_for(claim))
     if claim.status not in ("draft", "awaiting_supplement"):

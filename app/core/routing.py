@@ -1,6 +1,8 @@
 """URL converters shared by the blueprints. A path segment is never free text: the default converter
 refuses control characters (NUL included, which PostgreSQL cannot even compare), so such a URL is a
-404 before any view or query sees it."""
+404 before any view or query sees it. And the few views that take files say how large a request may be
+(``takes_files``); every other request is held to MAX_CONTENT_LENGTH."""
+from flask import current_app, request
 from werkzeug.routing import BaseConverter, IntegerConverter, UnicodeConverter
 
 # Any character but "/", C0 and C1 controls and DEL.
@@ -28,7 +30,23 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def takes_files(limit):
+    """View decorator (innermost, so wrappers copy it): requests to this view may be ``limit`` bytes."""
+    def decorate(view):
+        view.max_upload = limit
+        return view
+    return decorate
+
+
+def _request_limit(endpoint, _values):
+    """Before any before_request hook reads the body (CSRFProtect does), the view's own limit."""
+    limit = getattr(current_app.view_functions.get(endpoint), "max_upload", None)
+    if limit:
+        request.max_content_length = limit
+
+
 def init_app(app):
+    app.url_value_preprocessor(_request_limit)
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["default"] = TextConverter
     app.url_map.converters["string"] = TextConverter

@@ -47,12 +47,13 @@ def queued_claim(app, status="submitted", *, handler_id=None, due_in=timedelta(d
     return number
 
 
-def stored_document(app, number, item="invoice", content=None, name="发票.jpg"):
-    """A document on the claim, accepted and stored as an upload is: its token."""
+def stored_document(app, number, item="invoice", content=None, name="发票.jpg", supplement=False):
+    """A document on the claim, accepted and stored as an upload is (``supplement``: one asked for): its token."""
     with app.app_context():
         claim = claim_row(number)
         accepted = documents.accept(content or photo(), name)
-        document = documents.store(claim, item, accepted, original_name=name, source="desktop", now=db_now())
+        document = documents.store(claim, item, accepted, original_name=name, source="desktop", now=db_now(),
+                                   supplement=supplement)
         db.session.commit()
         return document.token
 
@@ -92,7 +93,7 @@ def queued(app):
 
 @pytest.fixture()
 def claim_document(app):
-    """claim_document(number, item="invoice", content=bytes, name=…) → the stored document's token."""
+    """claim_document(number, item="invoice", content=bytes, name=…, supplement=False) → the stored document's token."""
     return lambda number, **kwargs: stored_document(app, number, **kwargs)
 
 

@@ -128,11 +128,17 @@ class MobileLookupForm(QueryForm):
 
 class AuditFilterForm(QueryForm):
     staff = SelectField("操作人", default="")
-    action = SelectField("操作", choices=choices([("", "全部"), *ACTIONS.items()]), default="")
-    object_type = SelectField("对象类型", choices=choices([("", "全部"), *OBJECT_TYPES.items()]), default="")
+    action = SelectField("操作", default="")
+    object_type = SelectField("对象类型", default="")
     object_id = StringField("对象编号", validators=[Optional(), Length(max=40)], filters=[strip_text])
     start = DateField("开始日期", name="from", validators=[Optional()], invalid_value_message="请按 年-月-日 填写日期")
     end = DateField("结束日期", name="to", validators=[Optional()], invalid_value_message="请按 年-月-日 填写日期")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read when the form is built: each capability registers its actions as it is imported.
+        self.action.choices = choices([("", "全部"), *ACTIONS.items()])
+        self.object_type.choices = choices([("", "全部"), *OBJECT_TYPES.items()])
 
     def set_staff(self, staff):
         self.staff.choices = choices([("", "全部"), *((str(s.id), f"{s.display_name}（{s.username}）") for s in staff)])

@@ -316,27 +316,36 @@ def encode(pairs):
 
 _CONTROL = re.compile(core_forms._FORBIDDEN_TEXT.pattern)  # control, bidi, surrogates, non-characters
 _LINE_BREAKS = re.compile(r"[\t\n\r]")
+# The names of the multi-line fields (TextAreaField) of every form: a line break written under one of them (a
+# column, or a key of a JSON document) was typed into a text area; anywhere else it leaked from a one-line field.
+MULTILINE = {name for cls in FORMS for klass in cls.__mro__ for name, value in vars(klass).items()
+             if isinstance(value, wtforms.fields.core.UnboundField) and value.field_class is wtforms.TextAreaField}
 
 
 def _texts(value):
     """The texts in a stored value: the value itself, or every string of a JSON document (keys included)."""
+    return [text for text, _key in _keyed_texts(value)]
+
+
+def _keyed_texts(value, key=None):
+    """(text, the key it is under or None) for the value itself or every string of a JSON document."""
     if value[:1] in "{[":
         try:
             document = json.loads(value)
         except ValueError:
-            return [value]
-        texts, stack = [], [document]
+            return [(value, key)]
+        texts, stack = [], [(document, None)]
         while stack:
-            item = stack.pop()
+            item, under = stack.pop()
             if isinstance(item, str):
-                texts.append(item)
+                texts.append((item, under))
             elif isinstance(item, dict):
-                stack.extend(item.keys())
-                stack.extend(item.values())
+                stack.extend((name, None) for name in item.keys())
+                stack.extend((inner, name) for name, inner in item.items())
             elif isinstance(item, list):
-                stack.extend(item)
+                stack.extend((inner, under) for inner in item)
         return texts
-    return [value]
+    return [(value, key)]
 
 
 def problems_of(value, column=None, longest=None):
@@ -346,8 +355,9 @@ def problems_of(value, column=None, longest=None):
     if not isinstance(value, str):
         return []
     found = []
-    for text in [value, *_texts(value)]:
-        match = _CONTROL.search(text) or (longest and _LINE_BREAKS.search(text))
+    name = getattr(column, "name", None)
+    for text, key in [(value, name), *_keyed_texts(value, name)]:
+        match = _CONTROL.search(text) or (longest and key not in MULTILINE and _LINE_BREAKS.search(text))
         if match:
             found.append(f"character U+{ord(match.group()):04X} in {text[:80]!r}")
             break

@@ -100,16 +100,16 @@ def claim_document(app):
 def the_claim(world):
     """The property test's claim: one a world, being handled (so each action meets its checks), with a document
     (so ``token`` is one of its own: a PDF of plain text, which the role table reads as text like any page)."""
-    if getattr(world, "claim", None) is None:
+    if getattr(world, "admin_claim", None) is None:
         handler = new_staff(world.app, "claims")
-        world.claim = queued_claim(world.app, "reviewing", handler_id=handler.id)
-        world.claim_token = stored_document(world.app, world.claim, item="diagnosis", content=text_pdf(),
+        world.admin_claim = queued_claim(world.app, "reviewing", handler_id=handler.id)
+        world.admin_claim_token = stored_document(world.app, world.admin_claim, item="diagnosis", content=text_pdf(),
                                             name="诊断证明.pdf")
-    return world.claim
+    return world.admin_claim
 
 
 argument("number")(the_claim)
-argument("token")(lambda world: the_claim(world) and world.claim_token)
+argument("token")(lambda world: the_claim(world) and world.admin_claim_token)
 
 BASELINES.update({
     "ClaimQueueForm": {"status": "reviewing", "who": "mine", "overdue": "y", "number": "LP2026"},

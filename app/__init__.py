@@ -61,8 +61,8 @@ def create_app(config=None):
     from app.vouchers import partner_bp
     app.register_blueprint(vouchers_bp)
     app.register_blueprint(partner_bp)
-    from app.claims import bp as claims_bp
-    app.register_blueprint(claims_bp)
+    from app import claims
+    claims.init_app(app)
     from app import admin
     admin.init_app(app)
     if not app.config["WECHAT_APPID"]:

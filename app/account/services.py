@@ -13,6 +13,7 @@ from app.auth.accounts import end_all_sessions
 from app.auth.models import LoginEvent, QRLogin, WeChatIdentity
 from app.catalog import trail
 from app.catalog.models import BrowsingEvent
+from app.claims.models import OPEN, Claim
 from app.core.clock import format_local
 from app.extensions import db
 from app.orders.models import Order, Policy
@@ -115,6 +116,13 @@ def export(user, today):
                       "starts_on": p.starts_on.isoformat(), "ends_on": p.ends_on.isoformat(),
                       "premium_fen": p.premium_fen, "details": p.details, "terms": p.versions}
                      for p in rows(Policy, Policy.user_id == user.id)],
+        "claims": [{"number": c.number, "policy": c.policy.number, "kind": c.kind, "status": c.status,
+                    "event_date": c.event_date.isoformat(), "amount_claimed_fen": c.amount_claimed_fen,
+                    "submitted_at": _time(c.submitted_at), "decision": c.decision, "approved_fen": c.approved_fen,
+                    "reason": c.reason_text, "paid_at": _time(c.paid_at), "details": c.details,
+                    "documents": [{"item": d.item, "name": d.original_name, "type": d.content_type, "size": d.size,
+                                   "uploaded_at": _time(d.uploaded_at)} for d in c.documents]}
+                   for c in rows(Claim, Claim.user_id == user.id)],
         "vouchers": [{"code": v.code, "offer": v.offer.title, "partner": v.offer.partner.name, "status": v.status,
                       "claimed_at": _time(v.claimed_at), "redeemed_at": _time(v.redeemed_at)}
                      for v in rows(Voucher, Voucher.user_id == user.id)],
@@ -128,11 +136,13 @@ def export(user, today):
 # 注销
 
 KEPT_BY_LAW = ("保单、订单和支付记录（保险合同及交易凭证，法律要求保存）",
+               "理赔记录与理赔材料（自保险合同终止起保存5年，保险期间超过1年的保存10年）",
                "协议同意与授权记录（同意的证据）",
                "已核销的权益券记录（与商户结算所需）")
 DELETED = ("微信昵称、头像、性别、地区，及与微信账号的关联",
            "实名信息副本、联系方式与地址",
            "未完成的投保单（断点）和保存的车险报价",
+           "未提交的理赔申请及其材料",
            "浏览轨迹和登录记录",
            "未使用的权益券")
 
@@ -141,7 +151,11 @@ def deletion_blocker(user):
     """Why the account cannot be deleted right now (money in flight), or None."""
     busy = db.session.scalar(select(func.count()).select_from(Order).where(
         Order.user_id == user.id, Order.status.in_(("pending", "paid", "refunding"))))
-    return "你有待支付或退款处理中的订单，请在订单完成或关闭后再注销" if busy else None
+    if busy:
+        return "你有待支付或退款处理中的订单，请在订单完成或关闭后再注销"
+    claiming = db.session.scalar(select(func.count()).select_from(Claim).where(
+        Claim.user_id == user.id, Claim.status.in_(OPEN) | ((Claim.status == "closed") & (Claim.decision != "rejected"))))
+    return "你有处理中的理赔，请在理赔结案、赔款到账后再注销" if claiming else None
 
 
 def delete_account(user, now):
@@ -153,6 +167,7 @@ def delete_account(user, now):
                           (Application, Application.user_id)):  # orders keep their own record
         db.session.execute(delete(model).where(column == uid))
     db.session.execute(delete(Voucher).where(Voucher.user_id == uid, Voucher.status == "unused"))
+    db.session.execute(delete(Claim).where(Claim.user_id == uid, Claim.status == "draft"))  # sent ones are kept
     db.session.execute(update(QRLogin).where(QRLogin.requester_user_id == uid).values(payload=""))
     user.status, user.deleted_at = "deleted", now
     user.nickname, user.avatar_url, user.sex, user.province, user.city, user.country = "已注销用户", "", 0, "", "", ""

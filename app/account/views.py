@@ -27,6 +27,7 @@ from app.core.database import writes
 from app.core.devices import channel_of
 from app.core.htmx import go_to, render_page, wants_fragment
 from app.core.masking import mask_ip
+from app.core.parts import parts
 from app.extensions import db
 
 ACTIONS = {"accept": "同意", "withdraw": "撤回"}
@@ -195,7 +196,8 @@ def data():
 
 def _render_data(form, status=200):
     return render_template("account/data.html", form=form, kept=services.KEPT_BY_LAW, deleted=services.DELETED,
-                           blocker=services.deletion_blocker(current_user)), status
+                           blocker=services.deletion_blocker(current_user),
+                           held=parts("my_data", user=current_user)), status
 
 
 @bp.get("/me/data.json")

@@ -6,4 +6,12 @@ from flask import Blueprint
 
 bp = Blueprint("claims", __name__, cli_group=None)
 
-from app.claims import admin_views, models, views  # noqa: E402,F401  (the tables; the routes, the back office's too)
+
+def init_app(app):
+    """The routes (the back office's too, before the back office's blueprint is registered). Imported here,
+    not with the package: other capabilities read claims' models (我的数据) without loading its views."""
+    from app.claims import admin_views, views  # noqa: F401
+    app.register_blueprint(bp)
+
+
+from app.claims import models  # noqa: E402,F401  (the tables)

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from app.auth import bridge, qrlogin
 from app.auth.forms import ActionForm
-from app.claims import bp, checklist, clock, documents, services
+from app.claims import bp, checklist, clock, documents, retention, services
 from app.claims.forms import AppealForm, NewClaimForm, PhoneUploadForm, UploadForm
 from app.claims.models import DECISIONS, STATUSES
 from app.core.clock import db_now, today_local
@@ -307,3 +307,13 @@ def received(number):
     """The desktop's live list while the phone uploads (htmx polls it)."""
     claim = _claim_or_404(number)
     return render_page("claims/phone_upload.html", "received", claim=claim, label=checklist.label)
+
+
+@register(bp, "my_data", "claims/my_data.html")
+def my_data(user):
+    """我的数据: each claim's documents, and how long they are kept."""
+    claims = [claim for claim in services.claims_of(user) if claim.documents or claim.status != "draft"]
+    if not claims:
+        return None
+    return {"claims": [(claim, retention.kept_until(claim.policy)) for claim in claims], "label": checklist.label,
+            "statuses": STATUSES}

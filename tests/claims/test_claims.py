@@ -6,14 +6,14 @@ import io
 import itertools
 import os
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from app.admin.models import AdminStaff
-from app.claims import services
+from app.claims import retention, services
 from app.claims.models import Claim, ClaimEvent
 from app.core.clock import SHANGHAI, db_now
 from app.extensions import db
@@ -296,3 +296,35 @@ def test_a_photo_of_several_megabytes_uploads(app, policyholder):
     number = started(policyholder.client, policyholder.policy)
     response = upload(policyholder.client, number, "invoice", ("IMG_2041.jpg", big), htmx=True)
     assert response.status_code == 200 and "已上传 1 份" in response.get_data(as_text=True)
+
+
+def test_documents_are_kept_until_their_time_and_then_deleted(app, policyholder):
+    number = submitted_claim(policyholder.client, policyholder.policy)
+    _decided(app, number, new_staff(app, "claims").id, decision="approved", approved_fen=100000, reason_code=None,
+             reason_text="", clause="")
+    with app.app_context():
+        services.paid(claim_row(number), db_now(), "保险公司银行转账")
+        db.session.commit()
+        claim = claim_row(number)
+        until = retention.kept_until(claim.policy)
+        assert until == claim.policy.ends_on.replace(year=claim.policy.ends_on.year + 5)  # a one-year policy
+    page = policyholder.client.get("/me/data").get_data(as_text=True)
+    assert f"理赔 {number}" in page and f"保存至 {until}" in page and "收款银行卡" in page
+    exported = policyholder.client.get("/me/data.json").get_json()
+    assert [c["number"] for c in exported["claims"]] == [number] and len(exported["claims"][0]["documents"]) == 7
+
+    with app.app_context():
+        assert retention.purge(datetime.combine(until, time(12))) == 0  # the last day: still kept
+        assert retention.purge(datetime.combine(until + timedelta(days=1), time(12))) == 7
+        db.session.commit()
+        assert claim_row(number).documents == [] and claim_row(number).status == "paid"
+    page = policyholder.client.get(f"/claims/{number}").get_data(as_text=True)
+    assert "理赔材料已按规定的保存期限删除" in page
+
+
+def test_an_open_claim_holds_the_account_and_a_draft_goes_with_it(app, policyholder):
+    number = submitted_claim(policyholder.client, policyholder.policy)
+    page = policyholder.client.get("/me/data").get_data(as_text=True)
+    assert "你有处理中的理赔，请在理赔结案、赔款到账后再注销" in page
+    post(policyholder.client, number, "withdraw")
+    assert "你有处理中的理赔" not in policyholder.client.get("/me/data").get_data(as_text=True)

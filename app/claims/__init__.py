@@ -10,7 +10,7 @@ bp = Blueprint("claims", __name__, cli_group=None)
 def init_app(app):
     """The routes (the back office's too, before the back office's blueprint is registered). Imported here,
     not with the package: other capabilities read claims' models (我的数据) without loading its views."""
-    from app.claims import admin_views, views  # noqa: F401
+    from app.claims import admin_views, cli, views  # noqa: F401
     app.register_blueprint(bp)
 
 

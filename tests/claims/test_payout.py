@@ -14,7 +14,8 @@ from wechatpayv3.utils import build_authorization, load_private_key
 from app import create_app
 from app.admin.models import AdminStaff
 from app.auth.models import WeChatIdentity
-from app.claims import payout, payout_jobs
+from app.claims import jobs as claim_jobs
+from app.claims import payout
 from app.claims.models import ClaimEvent, ClaimPayout
 from app.claims.services import ClaimError
 from app.core.clock import db_now
@@ -145,7 +146,7 @@ def test_a_timeout_after_wechat_pay_took_the_batch_is_retried_under_the_same_num
 
     pay.state.finish_transfer(again.out_batch_no)
     with app.app_context():
-        assert payout_jobs.refresh_payouts.enqueue() is not None  # the periodic job, run here
+        assert claim_jobs.refresh_payouts.enqueue() is not None  # the periodic job, run here
     assert refresh(app, first.id).status == "paid" and claim_of(app, number)[0] == "paid"
 
 

@@ -20,8 +20,7 @@ from tests.support.concurrency import at_once
 PERIODIC = {
     "app.orders.jobs.close_unpaid_orders", "app.purchase.jobs.remind_unfinished_applications",
     "app.purchase.jobs.purge_breakpoints", "app.catalog.jobs.prune_trail", "app.catalog.jobs.refresh_prices",
-    "app.claims.payout_jobs.refresh_payouts",
-    "app.claims.jobs.flag_overdue_claims",
+    "app.claims.jobs.refresh_payouts", "app.claims.jobs.flag_overdue_claims", "app.claims.jobs.purge_claim_documents",
 }
 
 
@@ -45,11 +44,13 @@ def test_the_schedule_is_the_one_the_readme_gives(app):
     assert due_at(10, 10) == every_ten
     assert due_at(19, 0) == every_ten | {"prune_trail"}  # 03:00 CST
     assert due_at(19, 30) == every_ten | {"purge_breakpoints"}
+    assert due_at(19, 45) == every_five | {"purge_claim_documents"}
 
 
 def test_the_manual_commands_keep_their_names(app):
     for group, command in (("reminders", "send"), ("applications", "purge"), ("orders", "close-expired"),
-                           ("trail", "prune"), ("prices", "refresh"), ("promotions", "send"), ("partners", "add-staff"),
+                           ("trail", "prune"), ("prices", "refresh"), ("claims", "flag-overdue"),
+                           ("claims", "refresh-payouts"), ("claims", "purge-documents"), ("promotions", "send"), ("partners", "add-staff"),
                            ("jobs", "consume")):
         result = app.test_cli_runner().invoke(args=[group, command, "--help"])
         assert result.exit_code == 0, (group, command, result.output)

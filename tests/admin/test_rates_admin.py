@@ -14,6 +14,7 @@ from app.catalog.jobs import refresh_prices
 from app.catalog.models import Product, RateTable
 from app.core.clock import db_now, format_local
 from app.extensions import db
+from app.orders.models import Order
 from app.purchase.models import Application
 from tests.support.admin import audit_rows, last_audit
 from tests.support.agreements import accept
@@ -239,6 +240,8 @@ def test_an_application_started_under_the_old_table_keeps_its_price(app, clock, 
         application = db.session.scalar(select(Application).where(Application.number == buyer.number))
         assert application.rate_table_id == product.table_id
         assert f"¥{application.premium_fen / 100:,.2f}" == before
+        order = db.session.scalar(select(Order).where(Order.application_id == application.id))
+        assert order.amount_fen == application.premium_fen  # the order is priced as the application was
     other = member(birth_date=date(1990, 5, 1))  # the same insured in an application started now: the new price
     accept(other.client, other.client.get("/agreements/accept?next=/").get_data(as_text=True), birth_date=None)
     fresh = Buyer(other.client, product.slug)

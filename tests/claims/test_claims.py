@@ -240,6 +240,10 @@ def test_a_refusal_is_appealed_once_and_goes_to_another_handler(app, policyholde
              reason_text="事故发生时饮酒驾驶", clause="《安心百万医疗2026保险条款》第七条第（三）项")
     page = policyholder.client.get(f"/claims/{number}").get_data(as_text=True)
     assert "核定结果：拒赔" in page and "事故发生时饮酒驾驶" in page and "第七条第（三）项" in page
+    with app.app_context():  # the refusal, with its reasons, goes to the claimant at once (the law allows 3 days)
+        notice = db.session.scalar(select(Notification).where(Notification.user_id == policyholder.id)
+                                   .order_by(Notification.id.desc()).limit(1))
+        assert notice.template == "claim_update" and notice.created_at == claim_row(number).decided_at
     response = post(policyholder.client, number, "appeal", reason="短")
     assert response.status_code == 422 and "请用10–500个字写明理由" in response.get_data(as_text=True)
     assert post(policyholder.client, number, "appeal", reason="当天并未饮酒，附医院血液检测报告").status_code == 302

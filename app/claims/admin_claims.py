@@ -1,7 +1,7 @@
 """The claims team's work in the back office (理赔): the queue by the deadline that applies, one claim as the
 handler reads it (personal data masked), each action through services.py with its audit row in the same
-transaction (status, decision and amounts only: never what the claimant wrote or sent), and a product's own
-checklist. The pages are admin_views.py's."""
+transaction (支付's right after payout.py's own) holding status, decision and amounts only, never what the
+claimant wrote or sent; and a product's own checklist. The pages are admin_views.py's."""
 import json
 from dataclasses import dataclass
 
@@ -110,10 +110,6 @@ def claimant_masked(claim):
 
 
 # One claim
-
-def by_number(number):
-    return services.by_number(number)
-
 
 def names(staff_ids):
     """id → display name of the staff members named."""

@@ -29,7 +29,6 @@ DONE = {"taken": "已受理，本案由你处理。", "requested": "已一次性
         "decided": "核定结果已录入，申请人已收到通知。", "paid": "赔款已支付，申请人已收到到账通知。",
         "transferring": "已向微信支付发起转账，确认到账后自动更新，申请人会收到通知。",
         "failed": "微信零钱转账失败，原因见“支付”。可以再次转账，或由保险公司转账到银行卡后登记。"}
-PAID = {"paid": "paid", "failed": "failed"}
 ACTORS = {"user": "申请人", "system": "系统"}
 
 
@@ -63,7 +62,7 @@ def claims():
 # One claim
 
 def _claim(number):
-    claim = admin_claims.by_number(number)
+    claim = services.by_number(number)
     if claim is None:
         abort(404)
     return claim
@@ -167,7 +166,7 @@ def claim_pay(number):
 
     def pay(claim, staff, **when):
         payout = admin_claims.pay(claim, staff, form.method.data, **when)
-        return PAID.get(payout.status, "transferring")
+        return payout.status if payout.status in ("paid", "failed") else "transferring"
     return _act(number, "paid", pay, form, "pay_form")
 
 

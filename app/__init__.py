@@ -63,6 +63,8 @@ def create_app(config=None):
     app.register_blueprint(partner_bp)
     from app import claims
     claims.init_app(app)
+    from app import assistant
+    assistant.init_app(app)
     from app import admin
     admin.init_app(app)
     if not app.config["WECHAT_APPID"]:

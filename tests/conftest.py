@@ -17,7 +17,8 @@ from tests.support.config import TEST_CONFIG
 # The fixtures of tests/support that tests in several folders take (the helpers are imported from there).
 pytest_plugins = ["tests.support.agreements", "tests.support.wechat", "tests.support.pay", "tests.support.vouchers",
                   "tests.support.notifications", "tests.support.admin_catalog", "tests.support.admin_agreements",
-                  "tests.support.admin_partners", "tests.support.admin_dashboard", "tests.support.rates",
+                  "tests.support.admin_partners", "tests.support.admin_dashboard", "tests.support.rates", "tests.support.assistant_review",
+                  "tests.support.assistant_llm", "tests.support.assistant_chat", "tests.support.assistant_consult",
                   "tests.support.claims", "tests.support.admin_claims"]
 
 

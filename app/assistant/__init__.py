@@ -9,7 +9,7 @@ bp = Blueprint("assistant", __name__, cli_group=None)
 def init_app(app):
     """The routes (the back office's too, before the back office's blueprint is registered)."""
     import importlib
-    for module in ("views", "consult_views", "admin_views"):
+    for module in ("views", "consult_views", "review_admin", "consult_admin"):
         try:
             importlib.import_module(f"app.assistant.{module}")
         except ModuleNotFoundError as error:

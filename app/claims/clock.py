@@ -59,11 +59,11 @@ def reopened(claim, now):
 
 def deadline(claim, now) -> Deadline | None:
     """The deadline that applies now, or None (a draft, a withdrawn or a paid claim, a refusal notified)."""
-    if claim.status in ("submitted", "reviewing"):
+    if claim.status in ("submitted", "reviewing") and claim.decision_due_at is not None:
         return Deadline("保险公司作出核定", claim.decision_due_at, claim.decision_due_at < now)
     if claim.status == "awaiting_supplement":
         return Deadline("补齐材料后恢复计时", None, False)
-    if claim.status == "closed" and claim.decision in ("approved", "partial"):
+    if claim.status == "closed" and claim.decision in ("approved", "partial") and claim.payout_due_at is not None:
         return Deadline("赔款到账", claim.payout_due_at, claim.payout_due_at < now)
     return None
 

@@ -210,12 +210,16 @@ def take(claim, staff, now):
     """A handler takes a new claim (or an appealed one: not the one who refused it)."""
     if claim.appeal_excluded_id == staff.id and claim.appealed_at is not None:
         raise ClaimError("复核须由另一位理赔人员处理", "note")
-    if claim.status == "reviewing" and claim.handler_id is None:
+    if claim.status == "reviewing" and claim.handler_id is None:  # an appeal, waiting for its handler
         done = db.session.execute(update(Claim).where(Claim.id == claim.id, Claim.status == "reviewing",
                                                       Claim.handler_id.is_(None)).values(handler_id=staff.id)).rowcount
         if not done:
             raise ClaimError("本案已由其他人员受理，请刷新页面", "note")
+        db.session.add(ClaimEvent(claim_id=claim.id, at=now, status="reviewing", actor="staff", staff_id=staff.id,
+                                  note="复核已受理，由另一位审核人员重新审核"))
+        db.session.flush()
         db.session.refresh(claim)
+        _tell(claim, "你的复核申请正在审核", "由另一位审核人员重新审核，30日内作出核定。")
         return
     _move(claim, ("submitted",), "reviewing", actor="staff", staff=staff, now=now, note="保险公司已受理，审核中",
           values={"handler_id": staff.id})
@@ -259,8 +263,11 @@ def decide(claim, staff, *, decision, approved_fen, reason_code, reason_text, cl
         claimed = claim.amount_claimed_fen
         if claimed is not None and approved_fen > claimed:
             raise ClaimError(f"赔付金额不能超过申请金额 ¥{claimed / 100:,.2f}", "approved")
-        if decision == "partial" and (claimed is None or approved_fen >= claimed) and not reason_text:
-            raise ClaimError("部分赔付请写明未赔付部分的理由", "reason_text")
+        if decision == "partial":
+            if claimed is not None and approved_fen >= claimed:
+                raise ClaimError("部分赔付的金额应少于申请金额；全额赔付请选择“赔付”", "approved")
+            if not reason_text:
+                raise ClaimError("部分赔付请写明未赔付部分的理由", "reason_text")
     values = {"decision": decision, "approved_fen": approved_fen, "reason_code": reason_code if decision != "approved"
               else None, "reason_text": reason_text or "", "clause": clause or "", "decided_by_id": staff.id}
     shown = {"approved": f"核定赔付 ¥{(approved_fen or 0) / 100:,.2f}",
@@ -299,10 +306,12 @@ def flag_overdue(now):
 def _handling(claim, staff):
     if claim.status != "reviewing":
         raise ClaimError(f"当前状态为“{STATUSES[claim.status]}”，不能进行此操作", "note")
-    if claim.handler_id is None:
-        raise ClaimError("请先受理本案", "note")
     if claim.appealed_at is not None and claim.appeal_excluded_id == staff.id:
         raise ClaimError("复核须由另一位理赔人员处理", "note")
+    if claim.handler_id is None:
+        raise ClaimError("请先受理本案", "note")
+    if claim.handler_id != staff.id:
+        raise ClaimError("本案由其他理赔人员受理，请由受理人处理", "note")
 
 
 def _move(claim, sources, target, *, actor, now, note, staff=None, values=None, before=None, guard=None):

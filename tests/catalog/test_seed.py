@@ -3,8 +3,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app.catalog.models import Category, Insurer, Plan, Product, RateRow
 from app.catalog.demo import PRODUCTS
+from app.catalog.models import Category, Insurer, Plan, Product, RateRow
 from app.catalog.services import get_product, quote_premium
 from app.core.clock import db_now
 from app.extensions import db

@@ -58,7 +58,8 @@ def new_claim(app, user_id, policy_number, *, status="draft", event_date=None, *
         claim = Claim(number=new_number(today), user_id=user_id, policy_id=policy.id,
                       kind=checklist.kind_of(policy.product), status=status,
                       event_date=event_date or today - timedelta(days=3), created_at=now, updated_at=now,
-                      submitted_at=None if status == "draft" else now, **values)
+                      submitted_at=None if status == "draft" else now,
+                      **{"decision_due_at": None if status == "draft" else now + timedelta(days=30), **values})
         db.session.add(claim)
         db.session.commit()
         return claim.number

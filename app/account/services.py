@@ -9,6 +9,7 @@ import json
 from sqlalchemy import delete, func, select, update
 
 from app.agreements.models import Consent, GuardianConsent, PrivacyChoice
+from app.assistant.models import Conversation
 from app.auth.accounts import end_all_sessions
 from app.auth.models import LoginEvent, QRLogin, WeChatIdentity
 from app.catalog import trail
@@ -123,6 +124,12 @@ def export(user, today):
                     "documents": [{"item": d.item, "name": d.original_name, "type": d.content_type, "size": d.size,
                                    "uploaded_at": _time(d.uploaded_at)} for d in c.documents]}
                    for c in rows(Claim, Claim.user_id == user.id)],
+        "conversations": [{"title": c.title, "product_id": c.product_id, "created_at": _time(c.created_at),
+                           "messages": [{"role": m.role, "content": m.content, "engine": m.engine,
+                                         "citations": m.sources, "produce_id": m.produce_id, "rating": m.rating,
+                                         "rating_reason": m.rating_reason, "at": _time(m.created_at)}
+                                        for m in c.messages]}
+                          for c in rows(Conversation, Conversation.user_id == user.id)],
         "vouchers": [{"code": v.code, "offer": v.offer.title, "partner": v.offer.partner.name, "status": v.status,
                       "claimed_at": _time(v.claimed_at), "redeemed_at": _time(v.redeemed_at)}
                      for v in rows(Voucher, Voucher.user_id == user.id)],

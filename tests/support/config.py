@@ -14,6 +14,7 @@ TEST_CONFIG = {
     "RATELIMIT_QR_POLL": "100000 per minute",
     "RATELIMIT_PARTNER_LOGIN": "100000 per minute",
     "RATELIMIT_PARTNER_LOOKUP": "100000 per minute",
+    "RATELIMIT_ASSISTANT": "100000 per minute", "RATELIMIT_ASSISTANT_IP": "100000 per minute",
     "PAGE_CACHE_SECONDS": 0,  # on in tests/catalog/test_cache.py, which drives its clock
     "JOBS_IMMEDIATE": True,  # jobs run where they are queued; app.jobs.run_due() runs the ones due later
 }

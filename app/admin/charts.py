@@ -14,12 +14,7 @@ def bars(values, *, chart_id, title, description, tips=(), first_label="", last_
     slot = WIDTH / max(len(values), 1)
     bar = slot * 0.7
     top = max(values, default=0)
-    parts = [
-        f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc">',
-        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
-        f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
-    ]
+    parts = frame(chart_id, title, description)
     for n, value in enumerate(values):
         height = (BASELINE - TOP) * value / top if top else 0
         if value and height < 2:
@@ -29,11 +24,26 @@ def bars(values, *, chart_id, title, description, tips=(), first_label="", last_
         tip = f"<title>{escape(tips[n])}</title>" if n < len(tips) else ""
         parts.append(f'<rect class="{css}" x="{x:.1f}" y="{BASELINE - height:.1f}" width="{bar:.1f}" '
                      f'height="{height:.1f}">{tip}</rect>')
-    parts.append(f'<line class="chart-axis" x1="0" y1="{BASELINE + 0.5}" x2="{WIDTH}" y2="{BASELINE + 0.5}"/>')
+    return close(parts, first_label, last_label)
+
+
+def frame(chart_id, title, description, *, width=WIDTH, height=HEIGHT) -> list[str]:
+    """The opening of a chart: the image with its title and description (the parts a chart adds to)."""
+    return [
+        f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc">',
+        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
+        f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
+    ]
+
+
+def close(parts, first_label="", last_label="", *, width=WIDTH, baseline=BASELINE, label_y=LABEL_Y) -> Markup:
+    """The axis under the marks, the labels under its two ends, and the end of the image."""
+    parts = [*parts, f'<line class="chart-axis" x1="0" y1="{baseline + 0.5}" x2="{width}" y2="{baseline + 0.5}"/>']
     if first_label:
-        parts.append(f'<text class="chart-label" x="0" y="{LABEL_Y}">{escape(first_label)}</text>')
+        parts.append(f'<text class="chart-label" x="0" y="{label_y}">{escape(first_label)}</text>')
     if last_label:
-        parts.append(f'<text class="chart-label" x="{WIDTH}" y="{LABEL_Y}" text-anchor="end">'
+        parts.append(f'<text class="chart-label" x="{width}" y="{label_y}" text-anchor="end">'
                      f'{escape(last_label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -21,6 +21,7 @@ PERIODIC = {
     "app.orders.jobs.close_unpaid_orders", "app.purchase.jobs.remind_unfinished_applications",
     "app.purchase.jobs.purge_breakpoints", "app.catalog.jobs.prune_trail", "app.catalog.jobs.refresh_prices",
     "app.claims.jobs.refresh_payouts", "app.claims.jobs.flag_overdue_claims", "app.claims.jobs.purge_claim_documents",
+    "app.assistant.jobs.warm_index",
 }
 
 
@@ -40,7 +41,7 @@ def test_the_schedule_is_the_one_the_readme_gives(app):
     every_five = every_minute | {"remind_unfinished_applications", "refresh_payouts"}
     assert due_at(10, 1) == every_minute
     assert due_at(10, 5) == every_five
-    every_ten = every_five | {"flag_overdue_claims"}
+    every_ten = every_five | {"flag_overdue_claims", "warm_index"}
     assert due_at(10, 10) == every_ten
     assert due_at(19, 0) == every_ten | {"prune_trail"}  # 03:00 CST
     assert due_at(19, 30) == every_ten | {"purge_breakpoints"}

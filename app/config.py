@@ -59,6 +59,7 @@ class Config:
     # The template message that reminds of an unfinished application (断点续保).
     WECHAT_TEMPLATE_REMINDER = os.environ.get("WECHAT_TEMPLATE_REMINDER", "unfinished-application-reminder")
     WECHAT_TEMPLATE_CLAIM = os.environ.get("WECHAT_TEMPLATE_CLAIM", "claim-progress")
+    WECHAT_TEMPLATE_CONSULT = os.environ.get("WECHAT_TEMPLATE_CONSULT", "consult-reply")
     # 推广信息 (sent only to users who allow them).
     WECHAT_TEMPLATE_PROMOTION = os.environ.get("WECHAT_TEMPLATE_PROMOTION", "promotion")
 
@@ -78,6 +79,7 @@ class Config:
     WECHATPAY_TIMEOUT = float(os.environ.get("WECHATPAY_TIMEOUT", "5"))
     ORDER_PAY_MINUTES = 30  # an order unpaid this long is closed
     PAY_QUERY_AFTER_SECONDS = 10  # the pay page's poll asks WeChat Pay itself after this long, and as often
+    CONSULT_HOURS = os.environ.get("CONSULT_HOURS", "09:00-21:00")  # 在线客服, Beijing time (shown to users)
 
     QR_LOGIN_TTL_SECONDS = 120
     RATELIMIT_QR_CREATE = os.environ.get("RATELIMIT_QR_CREATE", "20 per minute")

@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select, update
 from app.assistant.engines import Answer
 from app.assistant.models import AssistantMessage, Conversation
 from app.catalog.models import Product
+from app.catalog.services import get_product
 from app.core.clock import SHANGHAI, to_local
 from app.core.database import begin_write
 from app.core.domain import DomainError
@@ -269,8 +270,28 @@ def _save(message_id, answer, stopped, shown, now):
 
 
 def citations_json(answer: Answer):
-    return json.dumps([{"title": p.title, "section": p.kind, "url": p.url} for p in answer.citations],
-                      ensure_ascii=False)
+    return json.dumps([{"title": p.title, "section": p.kind, "url": p.url, "product": p.product}
+                       for p in answer.citations], ensure_ascii=False)
+
+
+def price_chart(message):
+    """A price answer's picture: the premium by age of the plan it names (of the product whose rate table it cites),
+    drawn on the server as inline SVG (charts.curve); None for any other answer, or until charts exist."""
+    source = next((s for s in message.sources if s.get("section") == "price" and s.get("product")), None)
+    charts, embedded = charts_module(), _module("embedded")
+    if message.role != "assistant" or source is None or charts is None or embedded is None:
+        return None
+    product = get_product(source["product"])
+    if product is None or not product.plans:
+        return None
+    plan = next((p for p in product.plans if p.name in message.content), product.plans[0])
+    gender = "F" if re.search(r"、女[、，]", message.content) else None
+    social = False if "无社保" in message.content else None
+    points = embedded.price_curve(product, plan, gender, social)
+    if not points:
+        return None
+    return charts.curve(points, chart_id=f"curve-{message.id}", title=f"{product.name}{plan.name}各年龄的年缴保费",
+                        description=f"从{points[0][0]}周岁到{points[-1][0]}周岁，年缴保费随年龄变化的曲线；数字见上表和计算器。")
 
 
 def _wait_for(message_id):

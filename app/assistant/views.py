@@ -59,6 +59,9 @@ def answer_markdown(text):
     return Markup(_markdown.render(text or ""))
 
 
+bp.add_app_template_global(chat.price_chart, "price_chart")
+
+
 def _product_or_none(slug):
     return catalog.get_product(slug) if slug else None
 

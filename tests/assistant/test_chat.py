@@ -257,3 +257,14 @@ def test_an_answer_review_stops_mid_stream_is_withdrawn_for_a_notice(app, member
     assert (answer.role, answer.verdict, answer.sources) == ("notice", "stopped", [])
     page = user.client.get(path).get_data(as_text=True)
     assert "已被撤回" in page and "收益很高" not in page
+
+
+def test_a_price_question_gets_the_calculators_table_with_its_sources(app, member):
+    user = accepted_user(member)
+    page = user.client.get(asked(user.client, "30岁男有社保买安心百万医疗多少钱")).get_data(as_text=True)
+    body = page[page.index('class="answer-body"'):page.index("</article>")]
+    assert "<table>" in body and "30周岁、男、有社保，选基础版、年缴，每年¥160.00" in body
+    assert '<a href="/products/anxin-million-medical#calculator">《安心百万医疗2026》费率表</a>' in body
+    chart = body[body.index('<figure class="answer-chart">'):body.index("</figure>")]
+    assert '<svg class="chart"' in chart and "<polyline" in chart and "30周岁：¥160.00/年" in chart
+    assert f"{LABEL} · {DISCLAIMER}" in page

@@ -28,5 +28,6 @@ APPLICATION_REMINDER = Template("application_reminder", SERVICE, "WECHAT_TEMPLAT
                                 switch="reminders_enabled")
 PROMOTION = Template("promotion", PROMOTIONAL, "WECHAT_TEMPLATE_PROMOTION")
 CLAIM_UPDATE = Template("claim_update", SERVICE, "WECHAT_TEMPLATE_CLAIM")
+CONSULT_REPLY = Template("consult_reply", SERVICE, "WECHAT_TEMPLATE_CONSULT")  # 客服回复了你 (you were away)
 
-TEMPLATES = {template.key: template for template in (APPLICATION_REMINDER, PROMOTION, CLAIM_UPDATE)}
+TEMPLATES = {template.key: template for template in (APPLICATION_REMINDER, PROMOTION, CLAIM_UPDATE, CONSULT_REPLY)}

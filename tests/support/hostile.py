@@ -550,6 +550,9 @@ class World:
             return [self.guardian()]
         if path == "/auth/wechat/callback":
             return [self.wechat_callback()]
+        maker = next((make for prefix, make in USER_ROUTES.items() if path.startswith(prefix)), None)
+        if maker is not None:  # a capability's own (its support module teaches it)
+            return [maker(self, rule)]
         values = simple_values(rule)
         if path.startswith("/agreements/accept"):
             m = self.member()  # not yet accepted, no birth date: the whole acceptance step
@@ -720,6 +723,10 @@ def stored_document(app, number):
         db.session.commit()
         return document.token
 
+
+# Routes of a user's own things that a capability's support module teaches: path prefix → maker(world, rule)
+# returning a Context (tests/support/assistant_consult.py's /consult/).
+USER_ROUTES = {}
 
 # Path arguments that name nothing of a user's own: a real value each (by path and argument name).
 SIMPLE_ARGUMENTS = [(r"/agreements/<kind>", "kind", "privacy"), (r"/me/consents/<kind>", "kind", "pi-authorization"),

@@ -81,6 +81,15 @@ class Config:
     PAY_QUERY_AFTER_SECONDS = 10  # the pay page's poll asks WeChat Pay itself after this long, and as often
     CONSULT_HOURS = os.environ.get("CONSULT_HOURS", "09:00-21:00")  # 在线客服, Beijing time (shown to users)
 
+    # 智能管家's large model: any OpenAI-compatible API (vLLM, Ollama, Qwen, DeepSeek). Without LLM_BASE_URL
+    # the embedded engine answers alone (no server, no download). A model silent for LLM_TIMEOUT_SECONDS (before
+    # its first token or between two), or not done after LLM_MAX_SECONDS, gives way to it.
+    LLM_BASE_URL = os.environ.get("LLM_BASE_URL", "")  # e.g. http://127.0.0.1:8000/v1
+    LLM_MODEL = os.environ.get("LLM_MODEL", "")
+    LLM_API_KEY = os.environ.get("LLM_API_KEY", "")
+    LLM_TIMEOUT_SECONDS = float(os.environ.get("LLM_TIMEOUT_SECONDS", "15"))
+    LLM_MAX_SECONDS = float(os.environ.get("LLM_MAX_SECONDS", "60"))
+
     QR_LOGIN_TTL_SECONDS = 120
     RATELIMIT_QR_CREATE = os.environ.get("RATELIMIT_QR_CREATE", "20 per minute")
     RATELIMIT_QR_POLL = os.environ.get("RATELIMIT_QR_POLL", "90 per minute")

@@ -5,6 +5,7 @@ as the answer is made, so the page can show it as it grows:
 
 - ``Event("text", chunk)``: more of the answer (Markdown; never HTML: the page renders it through
   markdown-it with HTML off, and sanitises what comes out);
+- ``Event("reset", None)``: the text shown so far is withdrawn (the model failed): what follows replaces it;
 - ``Event("done", answer)``: the whole Answer, with its citations.
 
 ``Answer.refused`` is set when the question is outside the platform's products (another insurer, medical or

@@ -63,6 +63,7 @@ test: setup system-deps
 
 bench: setup system-deps
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/assistant_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache

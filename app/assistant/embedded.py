@@ -43,7 +43,7 @@ _PRIVACY = re.compile(
     r"(查|查询|查一下|告诉我|给我).{0,8}(身份证号|手机号)")
 _LEGAL = re.compile(
     r"起诉|律师|打官司|诉讼|仲裁|判决|法院|上诉|离婚|遗产|继承|违法吗|犯法|法律责任|法律意见|法律咨询|"
-    r"交通事故.{0,6}(责任|赔偿)|劳动合同|劳动法|合同纠纷|告(他|她|保险公司)")
+    r"交通事故.{0,6}(责任|赔偿)|(对方|肇事|责任方).{0,6}(全责|责任|索赔|赔偿)|全责|劳动合同|劳动法|合同纠纷|告(他|她|保险公司)")
 _MEDICAL = re.compile(
     r"怎么治|如何治|治疗方案|吃什么药|用什么药|吃多少药|剂量|副作用|要不要(做)?手术|该不该(做)?手术|"
     r"是不是得了|会不会是.{0,6}(病|癌|瘤)|得了什么病|挂什么科|偏方|怎么调理|能治好|治愈率|帮我诊断|诊断一下|"
@@ -62,7 +62,7 @@ _INSURANCE = re.compile(
     r"周岁|险|保[多什到几]|能保|可以保|保不保|责任|除外|免责|结节|既往症|体检|健康|津贴|救援|驾乘|座")
 _PRICE = re.compile(r"多少钱|价格|价钱|保费(?!豁免)|费用是|贵不贵|多贵|便宜|报价|多钱|几块|几百|一年交|每年交|"
                     r"每月交|月缴多少|年缴多少|要交|交多少|花多少|费率|保费表|不同年龄")
-_WHY = re.compile(r"为什么|区别|什么意思|怎么算的|为何")
+_NOT_PREMIUM = re.compile(r"为什么|区别|什么意思|怎么算的|为何|退保|退多少|津贴|赔多少|报销多少|赔付多少|给付多少")
 _COMPARE = re.compile(r"对比|比较|区别|差别|不同|哪个好|哪个划算|有什么差|差在哪")
 _AGE = re.compile(r"(\d{1,3})\s*(?:周岁|岁)")
 _CN_AGE = re.compile(r"([一二两三四五六七八九十]{1,3})\s*(?:周岁|岁)")
@@ -102,7 +102,7 @@ class EmbeddedEngine:
         scope = in_scope(text, index, product, history)
         if scope is None:
             return refusal("off-topic")
-        if scope and _PRICE.search(text) and not _WHY.search(text):
+        if scope and _PRICE.search(text) and not _NOT_PREMIUM.search(text):
             priced = price_answer(text, scope[0], index)
             if priced is not None:
                 return priced

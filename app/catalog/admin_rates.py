@@ -1,7 +1,7 @@
 """费率表 in the back office (运营): a product's tables (in force, scheduled, waiting, decided), importing a new
 one from a file, its comparison with the table in force, and approval by a second person with the time it
 takes effect."""
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 
 from app.admin import audit, bp
 from app.admin import auth as staff_auth
@@ -27,20 +27,6 @@ audit.register(
 )
 
 
-def _product(product_id):
-    product = db.session.get(Product, product_id)
-    if product is None:
-        abort(404)
-    return product
-
-
-def _table(table_id):
-    table = db.session.get(RateTable, table_id)
-    if table is None:
-        abort(404)
-    return table
-
-
 def _names(*staff_ids):
     ids = [i for i in staff_ids if i]
     rows = db.session.execute(db.select(AdminStaff.id, AdminStaff.display_name).where(AdminStaff.id.in_(ids)))
@@ -61,14 +47,14 @@ def _render_product(product, form=None, problems=(), status=200):
 @bp.get("/products/<int:product_id>/rates")
 @requires("products.edit")
 def product_rates(product_id):
-    return _render_product(_product(product_id))
+    return _render_product(db.get_or_404(Product, product_id))
 
 
 @bp.get("/products/<int:product_id>/rates.csv")
 @requires("products.edit")
 def product_rates_template(product_id):
     """The table in force (or a blank one) in the import format: what the next import starts from."""
-    product = _product(product_id)
+    product = db.get_or_404(Product, product_id)
     body = rates.csv_of(product, rates.in_force(product.id, db_now()), rates.plans_of(product))
     filename = f"{product.slug}-rates.csv"
     return Response("\ufeff" + body, mimetype="text/csv",  # the BOM: Excel opens it as UTF-8
@@ -79,7 +65,7 @@ def product_rates_template(product_id):
 @requires("products.edit")
 @writes
 def product_rates_import(product_id):
-    product = _product(product_id)
+    product = db.get_or_404(Product, product_id)
     form = RateImportForm()
     if not form.validate():
         return _render_product(product, form, status=422)
@@ -124,7 +110,7 @@ def _render_table(table, status=200, approve_form=None, reject_form=None, messag
 @bp.get("/rates/<int:table_id>")
 @requires("products.edit")
 def rate_table(table_id):
-    return _render_table(_table(table_id), message=MESSAGES.get(request.args.get("done")))
+    return _render_table(db.get_or_404(RateTable, table_id), message=MESSAGES.get(request.args.get("done")))
 
 
 def _decided(action, table, staff, before, **after):
@@ -139,21 +125,21 @@ def _decided(action, table, staff, before, **after):
 def _review(table_id, form, field, form_name, decide, action, done, audited=lambda table: {}):
     """Approve or send back: the form checked, ``decide(table, staff, form)`` (maker–checker and a race lost
     are said on the page), the audit row, and back to the table."""
-    table = _table(table_id)
+    table = db.get_or_404(RateTable, table_id)
     staff = staff_auth.current_staff()
     if form.validate():
         try:
             decide(table, staff, form)
         except ReviewRefused as error:
             db.session.rollback()
-            return _render_table(_table(table_id), 422, refused=error.message)
+            return _render_table(db.get_or_404(RateTable, table_id), 422, refused=error.message)
         except DomainError as error:
             db.session.rollback()
             field.errors.append(error.message)
         else:
             _decided(action, table, staff, "pending", **audited(table))
             return redirect(url_for("admin.rate_table", table_id=table.id, done=done))
-    return _render_table(_table(table_id), 422, **{form_name: form})
+    return _render_table(db.get_or_404(RateTable, table_id), 422, **{form_name: form})
 
 
 @bp.post("/rates/<int:table_id>/approve")
@@ -182,12 +168,12 @@ def rate_table_reject(table_id):
 @writes
 def rate_table_withdraw(table_id):
     """The preparer takes a table back before anyone decides (CSRF checked for every POST by CSRFProtect)."""
-    table = _table(table_id)
+    table = db.get_or_404(RateTable, table_id)
     staff = staff_auth.current_staff()
     try:
         rates.withdraw(table, staff, now=db_now())
     except DomainError as error:
         db.session.rollback()
-        return _render_table(_table(table_id), 422, refused=error.message)
+        return _render_table(db.get_or_404(RateTable, table_id), 422, refused=error.message)
     _decided("rate_table.withdrawn", table, staff, "pending")
     return redirect(url_for("admin.rate_table", table_id=table.id, done="withdrawn"))

@@ -47,13 +47,6 @@ DONE = {
 }
 
 
-def _product(product_id):
-    product = db.session.get(Product, product_id)
-    if product is None:
-        abort(404)
-    return product
-
-
 def _done(product, code):
     return redirect(url_for("admin.product", product_id=product.id, done=code))
 
@@ -154,14 +147,14 @@ def _render_product(product, status=200, *, form=None, message=None, error=None,
 @bp.get("/products/<int:product_id>")
 @requires("products.edit")
 def product(product_id):
-    return _render_product(_product(product_id), message=DONE.get(request.args.get("done", "")))
+    return _render_product(db.get_or_404(Product, product_id), message=DONE.get(request.args.get("done", "")))
 
 
 @bp.post("/products/<int:product_id>")
 @requires("products.edit")
 @writes
 def product_save(product_id):
-    product = _product(product_id)
+    product = db.get_or_404(Product, product_id)
     form = _product_form()
     if not form.validate():
         return _render_product(product, 422, form=form)
@@ -172,8 +165,8 @@ def product_save(product_id):
         db.session.rollback()
         if error.field:
             form[error.field].errors.append(error.message)
-            return _render_product(_product(product_id), 422, form=form)
-        return _render_product(_product(product_id), 409, form=form, error=error.message)
+            return _render_product(db.get_or_404(Product, product_id), 422, form=form)
+        return _render_product(db.get_or_404(Product, product_id), 409, form=form, error=error.message)
     db.session.commit()
     return _done(product, "saved" if changed else "unchanged")
 
@@ -216,20 +209,20 @@ def _adding_row(rows, limit):
 @bp.get("/products/<int:product_id>/plans/new")
 @requires("products.edit")
 def product_plan_new(product_id):
-    return _render_plan(_product(product_id), None, ProductPlanForm(formdata=None))
+    return _render_plan(db.get_or_404(Product, product_id), None, ProductPlanForm(formdata=None))
 
 
 @bp.post("/products/<int:product_id>/plans/new")
 @requires("products.edit")
 @writes
 def product_plan_create(product_id):
-    return _save_plan(_product(product_id), None)
+    return _save_plan(db.get_or_404(Product, product_id), None)
 
 
 @bp.get("/products/<int:product_id>/plans/<int:plan_id>")
 @requires("products.edit")
 def product_plan(product_id, plan_id):
-    product = _product(product_id)
+    product = db.get_or_404(Product, product_id)
     plan = _plan(product, plan_id)
     return _render_plan(product, plan, ProductPlanForm(formdata=None, data=_plan_data(plan)))
 
@@ -238,7 +231,7 @@ def product_plan(product_id, plan_id):
 @requires("products.edit")
 @writes
 def product_plan_save(product_id, plan_id):
-    product = _product(product_id)
+    product = db.get_or_404(Product, product_id)
     return _save_plan(product, _plan(product, plan_id))
 
 
@@ -257,7 +250,7 @@ def _save_plan(product, plan):
                            coverage=form.coverage(), now=db_now(), ip=staff_auth.client_ip())
     except DomainError as error:
         db.session.rollback()
-        product = _product(product.id)
+        product = db.get_or_404(Product, product.id)
         plan = _plan(product, plan.id) if plan is not None else None
         if error.field:
             form[error.field].errors.append(error.message)
@@ -272,7 +265,7 @@ def _delete_plan(product, plan, form):
         admin_products.delete_plan(staff_auth.current_staff(), product, plan, now=db_now(), ip=staff_auth.client_ip())
     except DomainError as error:
         db.session.rollback()
-        product = _product(product.id)
+        product = db.get_or_404(Product, product.id)
         plan = _plan(product, plan.id)
         return _render_plan(product, plan, ProductPlanForm(formdata=None, data=_plan_data(plan)), 409,
                             error=error.message)
@@ -298,7 +291,7 @@ def _render_document(product, kind, form, status=200, error=None):
 @bp.get("/products/<int:product_id>/documents/<document_kind>")
 @requires("products.edit")
 def product_document(product_id, document_kind):
-    product, kind = _product(product_id), _kind(document_kind)
+    product, kind = db.get_or_404(Product, product_id), _kind(document_kind)
     document = next((d for d in product.documents if d.kind == kind), None)
     data = {"title": document.title, "body": document.body} if document else {"title": DOCUMENT_KINDS[kind]}
     return _render_document(product, kind, ProductDocumentForm(formdata=None, data=data))
@@ -308,7 +301,7 @@ def product_document(product_id, document_kind):
 @requires("products.edit")
 @writes
 def product_document_save(product_id, document_kind):
-    product, kind = _product(product_id), _kind(document_kind)
+    product, kind = db.get_or_404(Product, product_id), _kind(document_kind)
     form = ProductDocumentForm()
     if request.form.get("delete"):  # the form's 删除这份文件 button
         return _delete_document(product, kind, form)
@@ -319,7 +312,7 @@ def product_document_save(product_id, document_kind):
                                now=db_now(), ip=staff_auth.client_ip())
     except DomainError as error:
         db.session.rollback()
-        return _render_document(_product(product_id), kind, form, 409, error=error.message)
+        return _render_document(db.get_or_404(Product, product_id), kind, form, 409, error=error.message)
     db.session.commit()
     return _done(product, "document")
 
@@ -330,7 +323,7 @@ def _delete_document(product, kind, form):
                                        ip=staff_auth.client_ip())
     except DomainError as error:
         db.session.rollback()
-        return _render_document(_product(product.id), kind, form, 409, error=error.message)
+        return _render_document(db.get_or_404(Product, product.id), kind, form, 409, error=error.message)
     db.session.commit()
     return _done(product, "document_deleted")
 
@@ -344,7 +337,7 @@ def _render_faqs(product, form, status=200, error=None):
 @bp.get("/products/<int:product_id>/faqs")
 @requires("products.edit")
 def product_faqs(product_id):
-    product = _product(product_id)
+    product = db.get_or_404(Product, product_id)
     rows = [{"question": faq.question, "answer": faq.answer} for faq in product.faqs]
     return _render_faqs(product, ProductFaqForm(formdata=None, data={"rows": rows or [{}]}))
 
@@ -353,7 +346,7 @@ def product_faqs(product_id):
 @requires("products.edit")
 @writes
 def product_faqs_save(product_id):
-    product = _product(product_id)
+    product = db.get_or_404(Product, product_id)
     form = ProductFaqForm()
     if _adding_row(form.rows, ProductFaqForm.ROWS):
         return _render_faqs(product, form)
@@ -363,7 +356,7 @@ def product_faqs_save(product_id):
         admin_products.save_faqs(staff_auth.current_staff(), product, form.faqs(), now=db_now(), ip=staff_auth.client_ip())
     except DomainError as error:
         db.session.rollback()
-        return _render_faqs(_product(product_id), form, 409, error=error.message)
+        return _render_faqs(db.get_or_404(Product, product_id), form, 409, error=error.message)
     db.session.commit()
     return _done(product, "faqs")
 
@@ -441,21 +434,21 @@ def product_preview_document(product_id, document_kind):
 def _decide(product_id, action, form, form_name, done):
     """Runs one decision on the product with the form's values; a refusal is said on the page (409, or 422 on
     the form's field), a success goes back to the product page."""
-    product = _product(product_id)
+    product = db.get_or_404(Product, product_id)
     if not form.validate():
         return _render_product(product, 422, **{form_name: form})
     try:
         action(product)
     except ReviewRefused as error:
         db.session.rollback()
-        return _render_product(_product(product_id), 409, error=error.message, **{form_name: form})
+        return _render_product(db.get_or_404(Product, product_id), 409, error=error.message, **{form_name: form})
     except DomainError as error:
         db.session.rollback()
         target = getattr(form, error.field, None) if error.field else None
         if target is not None:
             target.errors.append(error.message)
-            return _render_product(_product(product_id), 422, **{form_name: form})
-        return _render_product(_product(product_id), 409, error=error.message, **{form_name: form})
+            return _render_product(db.get_or_404(Product, product_id), 422, **{form_name: form})
+        return _render_product(db.get_or_404(Product, product_id), 409, error=error.message, **{form_name: form})
     db.session.commit()
     if done in ("approved", "withdrawn", "republished", "reopened"):
         shared_cache.clear()  # the catalog's loaded products and rendered lists (this process; others in seconds)

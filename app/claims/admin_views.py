@@ -196,13 +196,6 @@ def claim_checklists():
                            label=checklist.label, always=checklist.EVERY_CLAIM)
 
 
-def _product(product_id):
-    product = db.session.get(Product, product_id)
-    if product is None:
-        abort(404)
-    return product
-
-
 def _render_checklist(product, form=None, status=200, message=None):
     items = checklist.product_items(product)
     return render_template("admin/claims/checklist.html", staff=staff_auth.current_staff(), product=product,
@@ -217,7 +210,7 @@ def _render_checklist(product, form=None, status=200, message=None):
 def claim_checklist(product_id):
     message = {"saved": "材料清单已保存，此后提交的理赔按新清单准备材料。", "unchanged": "材料清单没有变化。"}.get(
         request.args.get("done", ""))
-    return _render_checklist(_product(product_id), message=message)
+    return _render_checklist(db.get_or_404(Product, product_id), message=message)
 
 
 @bp.post("/claims/checklists/<int:product_id>")
@@ -225,7 +218,7 @@ def claim_checklist(product_id):
 @writes
 def claim_checklist_save(product_id):
     """Saves the ticked items; the form's 恢复默认清单 button goes back to the claim kind's default."""
-    product = _product(product_id)
+    product = db.get_or_404(Product, product_id)
     form = ChecklistForm()
     if not form.validate():
         return _render_checklist(product, form, 422)
@@ -236,7 +229,7 @@ def claim_checklist_save(product_id):
     except services.ClaimError as error:
         db.session.rollback()
         form[error.field].errors.append(error.message)
-        return _render_checklist(_product(product_id), form, 422)
+        return _render_checklist(db.get_or_404(Product, product_id), form, 422)
     db.session.commit()
     return redirect(url_for("admin.claim_checklist", product_id=product.id, done="saved" if changed else "unchanged"))
 

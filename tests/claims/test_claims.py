@@ -3,7 +3,6 @@ period explained), its documents uploaded against the checklist, 预审 saying w
 is sent, the timeline and the law's clock (30 days less the wait for supplements, 10 days to pay), withdrawal,
 one appeal for another handler; another user's claim is not found."""
 import io
-import itertools
 import os
 import re
 from datetime import datetime, time, timedelta
@@ -20,18 +19,10 @@ from app.extensions import db
 from app.notifications.models import Notification
 from tests.support.admin import new_staff
 from tests.support.agreements import accepted_user
-from tests.support.claims import claim_row, encoded, issued_policy, photo
+from tests.support.claims import claim_row, encoded, issued_policy, unique_photo
 from tests.support.clock import CLOCK
 from tests.support.concurrency import at_once
 from tests.support.web import HX, token
-
-_sizes = itertools.count()
-
-
-def fresh_photo():
-    """A photo no other claim holds (the same file in two claims is flagged by 预审)."""
-    n = next(_sizes)
-    return photo((1200 + n % 300, 1700 + n // 300))
 
 
 def today():
@@ -116,14 +107,14 @@ def test_precheck_says_what_is_missing_before_sending_then_the_claim_goes(app, c
     assert "缺少：医疗费用发票" in page
 
     for item in ALL_MEDICAL[:-1]:
-        response = upload(client, number, item, (f"{item}.jpg", fresh_photo()), htmx=True)
+        response = upload(client, number, item, (f"{item}.jpg", unique_photo()), htmx=True)
         assert response.status_code == 200 and "已上传 1 份" in response.get_data(as_text=True)
     response = post(client, number, "submit")
     assert response.status_code == 422 and "还缺少：收款银行卡" in response.get_data(as_text=True)
     with app.app_context():
         assert claim_row(number).status == "draft"
 
-    upload(client, number, "bank_card", ("card.jpg", fresh_photo()))
+    upload(client, number, "bank_card", ("card.jpg", unique_photo()))
     assert "材料齐全，可以提交" in client.get(f"/claims/{number}").get_data(as_text=True)
     response = post(client, number, "submit")
     assert response.status_code == 302
@@ -140,7 +131,7 @@ def test_two_submits_at_once_send_it_once(app, policyholder):
     client = policyholder.client
     number = started(client, policyholder.policy)
     for item in ALL_MEDICAL:
-        upload(client, number, item, (f"{item}.jpg", fresh_photo()))
+        upload(client, number, item, (f"{item}.jpg", unique_photo()))
     page = client.get(f"/claims/{number}").get_data(as_text=True)
     statuses = at_once(2, lambda i: client.post(
         f"/claims/{number}/submit", data={"csrf_token": token(page)}).status_code)
@@ -153,7 +144,7 @@ def test_two_submits_at_once_send_it_once(app, policyholder):
 
 def test_another_users_claim_and_documents_are_not_found(app, policyholder, member):
     number = started(policyholder.client, policyholder.policy)
-    upload(policyholder.client, number, "invoice", ("invoice.jpg", fresh_photo()))
+    upload(policyholder.client, number, "invoice", ("invoice.jpg", unique_photo()))
     with app.app_context():
         document = claim_row(number).documents[0].token
     stranger = accepted_user(member).client
@@ -169,7 +160,7 @@ def test_the_clock_stops_while_the_claimant_gathers_supplements(app, clock, poli
     client = policyholder.client
     number = started(client, policyholder.policy)
     for item in ALL_MEDICAL:
-        upload(client, number, item, (f"{item}.jpg", fresh_photo()))
+        upload(client, number, item, (f"{item}.jpg", unique_photo()))
     post(client, number, "submit")
     handler = new_staff(app, "claims")
     with app.app_context():
@@ -186,8 +177,8 @@ def test_the_clock_stops_while_the_claimant_gathers_supplements(app, clock, poli
     clock.advance(days=5)
     response = post(client, number, "supplied")
     assert response.status_code == 422 and "还缺少：医疗费用发票、其他材料" in response.get_data(as_text=True)
-    upload(client, number, "invoice", ("invoice-2.jpg", fresh_photo()))
-    upload(client, number, "other", ("deposit.jpg", fresh_photo()))
+    upload(client, number, "invoice", ("invoice-2.jpg", unique_photo()))
+    upload(client, number, "other", ("deposit.jpg", unique_photo()))
     assert post(client, number, "supplied").status_code == 302
     with app.app_context():
         assert claim_row(number).decision_due_at == submitted + timedelta(days=35)
@@ -207,7 +198,7 @@ def _decided(app, number, staff_id, **decision):
 def submitted_claim(client, policy):
     number = started(client, policy)
     for item in ALL_MEDICAL:
-        upload(client, number, item, (f"{item}.jpg", fresh_photo()))
+        upload(client, number, item, (f"{item}.jpg", unique_photo()))
     assert post(client, number, "submit").status_code == 302
     return number
 
@@ -267,11 +258,11 @@ def test_a_claim_may_be_withdrawn_before_its_decision_only(app, policyholder):
 
 def test_the_same_file_in_another_claim_is_flagged_before_sending(app, policyholder, member):
     customer = accepted_user(member)
-    same = fresh_photo()
+    same = unique_photo()
     first = started(policyholder.client, policyholder.policy)
     upload(policyholder.client, first, "invoice", ("invoice.jpg", same))
     for item in ALL_MEDICAL[1:]:
-        upload(policyholder.client, first, item, (f"{item}.jpg", fresh_photo()))
+        upload(policyholder.client, first, item, (f"{item}.jpg", unique_photo()))
     assert post(policyholder.client, first, "submit").status_code == 302  # a draft's files are nobody's claim yet
     other_policy = issued_policy(app, customer.id)
     second = started(customer.client, other_policy)

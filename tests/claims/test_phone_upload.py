@@ -6,7 +6,7 @@ import re
 from app.auth.models import User
 from app.extensions import db
 from tests.support.agreements import accept
-from tests.support.claims import claim_row, issued_policy, new_claim, photo
+from tests.support.claims import claim_row, issued_policy, new_claim, unique_photo
 from tests.support.web import HX, token
 from tests.support.wechat import Phone, bridge_token
 
@@ -42,7 +42,7 @@ def test_photos_taken_on_the_phone_arrive_on_the_claim_one_batch_after_another(a
     _, phone_page = owner.authorize(code, user="new", nickname="拍照理赔人")
     assert number in phone_page and 'capture="environment"' in phone_page and "医疗费用发票" in phone_page
     for batch, (item, count) in enumerate((("invoice", 2), ("diagnosis", 1)), start=1):
-        files = [(io.BytesIO(photo((1300 + batch * 10 + i, 1800))), f"IMG_00{batch}{i}.HEIC.jpg") for i in range(count)]
+        files = [(io.BytesIO(unique_photo()), f"IMG_00{batch}{i}.HEIC.jpg") for i in range(count)]
         response = owner.client.post(f"/m/claim-photos/{code}/confirm", content_type="multipart/form-data",
                                      data={"csrf_token": owner.csrf, "item": item, "files": files})
         shown = response.get_data(as_text=True)

@@ -13,16 +13,16 @@ from app.extensions import db
 from tests.support.admin import Browser, new_staff
 from tests.support.admin_browser import Checker, signed_in_context
 from tests.support.browser import accept_agreements, as_new_wechat_user, read_qr
-from tests.support.claims import issued_policy, photo
+from tests.support.claims import issued_policy, unique_photo
 
 pytestmark = pytest.mark.e2e
 
 NICKNAME = "理赔浏览器用户"
 
 
-def photo_file(tmp_path, name, n):
+def photo_file(tmp_path, name, _n=None):
     path = tmp_path / name
-    path.write_bytes(photo((1240 + n, 1754)))
+    path.write_bytes(unique_photo())
     return str(path)
 
 

@@ -101,3 +101,14 @@ def encoded(image, fmt="JPEG", **options):
 def photo(size=(1240, 1754), fmt="JPEG", **options):
     """A photo of a page: JPEG by default, PNG, or HEIF (a HEIC from an iPhone)."""
     return encoded(page_image(size), fmt, **options)
+
+
+def unique_photo(size=(1240, 1754)):
+    """A photo no other test's claim holds (the same file in two claims is flagged by 预审): a page whose last
+    line is a random pattern."""
+    image = page_image(size)
+    draw = ImageDraw.Draw(image)
+    for i, bit in enumerate(f"{secrets.randbits(48):048b}"):
+        if bit == "1":
+            draw.rectangle([size[0] // 10 + i * 12, size[1] - 80, size[0] // 10 + i * 12 + 8, size[1] - 60], fill="black")
+    return encoded(image)

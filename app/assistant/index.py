@@ -61,7 +61,6 @@ _ITEM = re.compile(r"^(\d{1,2})[.、．]\s*")
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$")
 _KIND = re.compile(r"(百万医疗|长期医疗|住院医疗|防癌医疗|医疗|定期重疾|重疾险?|防癌险?|意外险?|定期寿险|定寿|驾乘险|"
                    r"出行保)(·家庭版)?$")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 _BIGRAM_TEXT = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
 
@@ -135,13 +134,13 @@ def current_index() -> Index:
     """The index of the catalog as it is now: the one built for this fingerprint, or a new one."""
     holder = current_app.extensions.setdefault("assistant_index", _Holder())
     now = db_now()
-    print_ = fingerprint(now)
+    catalog = fingerprint(now)
     index = holder.index
-    if index is not None and index.fingerprint == print_:
+    if index is not None and index.fingerprint == catalog:
         return index
     with holder.lock:
-        if holder.index is None or holder.index.fingerprint != print_:
-            holder.index = build(now, print_)
+        if holder.index is None or holder.index.fingerprint != catalog:
+            holder.index = build(now, catalog)
         return holder.index
 
 
@@ -160,7 +159,7 @@ def fingerprint(now) -> tuple:
     return (*on_sale, *changed)
 
 
-def build(now, print_=None) -> Index:
+def build(now, catalog_fingerprint=None) -> Index:
     """A new index of every product on sale at ``now``."""
     stmt = (select(Product).join(Product.insurer).join(Product.category)
             .options(contains_eager(Product.insurer), contains_eager(Product.category),
@@ -179,7 +178,7 @@ def build(now, print_=None) -> Index:
                  + [w for i in insurers for w in (i.name, i.short_name)] + [c.name for c in categories]
                  + [item.name for p in catalog for plan in p.plans for item in plan.coverage_items])
     _teach(words)
-    return Index(print_ if print_ is not None else fingerprint(now), passages, names)
+    return Index(catalog_fingerprint if catalog_fingerprint is not None else fingerprint(now), passages, names)
 
 
 def aliases(name) -> tuple[str, ...]:

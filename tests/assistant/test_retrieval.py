@@ -60,6 +60,13 @@ def test_a_question_outside_our_products_is_refused_politely_with_a_pointer_to_a
     assert "抱歉" in answer.text and "转人工" in answer.text
 
 
+@pytest.mark.parametrize("question", ["百万医疗险和重疾险有什么区别", "孩子适合买什么医疗险", "有没有适合老人的意外险"])
+def test_a_general_question_about_insurance_is_answered_from_a_product_on_sale(ctx, question):
+    answer = ask(question)
+    assert not answer.refused and answer.citations
+    assert answer.text.startswith(f"以在售的{current_index().products[answer.citations[0].product].name}为例")
+
+
 def test_a_product_nobody_sells_here_is_not_invented(ctx):
     answer = ask("福星高照百万医疗30岁多少钱")
     assert answer.refused and answer.citations == []

@@ -17,6 +17,8 @@ from app.catalog.models import GENDERS
 from app.core.clock import db_now, today_local
 from app.core.money import format_yuan, format_yuan_short
 
+GREETING = ("您好！我是微保智能管家，可以回答平台在售保险产品的保障内容、条款、价格和投保规则，"
+            "例如“30岁男有社保买安心百万医疗多少钱”。需要人工帮助时，请点击「转人工」。")
 CHUNK = 4  # characters an event: the page shows the answer growing
 MAX_SENTENCES = 4
 
@@ -81,6 +83,11 @@ _GENERIC = re.compile(
     r"家庭|全家|长期|短期|一年期|普通|一般|综合|个人|自己|我|和|与|跟|还是|或者|对比|比较|这个|那个|款|种|份|个|"
     r"是|吗|呢|有|在|上|能|可以|要|了|都|还|也|岁|男|女|社保|医保|百万医疗|长期医疗|医疗|重疾|意外|寿险|定期|防癌|"
     r"驾乘|保险|险|\d+")
+_GREETING = re.compile(r"(你好|您好|hi|hello|嗨|在吗|在不在)[呀啊吗呢]?[!！。.?？~～]*", re.I)
+_WHICH = re.compile(r"(买|投|选)(什么|哪些|哪款|哪个)|推荐|有哪些|有什么.{0,4}(险|保险|产品)|能买|可以买|还能买")
+# Words of a question → the catalog's categories (their names on the site).
+_CATEGORY_WORDS = {"医疗": "百万医疗", "重疾": "重疾", "癌": "重疾", "意外": "意外", "寿险": "定期寿险", "定寿": "定期寿险",
+                   "车": "车险", "驾": "车险"}
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -100,9 +107,13 @@ class EmbeddedEngine:
         reason, name = _refusal(text, index)
         if reason:
             return refusal(reason, name)
+        if _GREETING.fullmatch(text):
+            return Answer(text=GREETING)
         scope = in_scope(text, index, product, history)
         if scope is None:
             return refusal("off-topic")
+        if not scope and _WHICH.search(text) and (age := _age(text)) is not None:
+            return by_age_limit(text, age, index)
         if scope and _PRICE.search(text) and not _NOT_PREMIUM.search(text):
             priced = price_answer(text, scope[0], index)
             if priced is not None:
@@ -184,7 +195,11 @@ def compose(text, scope, index: Index) -> Answer:
                       citations=[page] if page else [])
     if not scope:  # one product's material, not the same FAQ of several
         hits = [h for h in hits if h.passage.product == hits[0].passage.product]
-    query = set(tokens(text))
+    asked = text
+    for slug in scope:
+        for alias in index.products[slug].aliases:
+            asked = asked.replace(alias, " ")
+    query = set(tokens(asked))
     sentences, seen, citations = [], set(), []
     for hit in hits:
         sentence = _best_sentence(hit.passage, query)
@@ -198,8 +213,16 @@ def compose(text, scope, index: Index) -> Answer:
 
 
 def _best_sentence(passage: Passage, query) -> str:
-    """The passage's sentence that shares the most words with the question (the whole passage when short)."""
+    """What of the passage answers the question: of a plan's coverage, the items that share words with it (the
+    first two when none does); of anything else, the whole passage when short, else its best sentence."""
     text = passage.text.strip()
+    if passage.kind == "coverage":
+        lead, _, rest = text.partition("的保障：")
+        items = [i for i in rest.rstrip("。").split("；") if i]
+        shared = [len(query & set(tokens(i.partition("：")[0]))) for i in items]
+        best = max(shared, default=0)
+        chosen = [i for i, n in zip(items, shared) if best and n == best][:2] or items[:2]
+        return _ended(f"{lead}的保障包括{'；'.join(chosen)}")
     if len(text) <= 200:
         return _ended(text)
     pieces = [p for p in re.split(r"(?<=[。！？])", text) if p.strip()]
@@ -246,13 +269,32 @@ def _cell(text):
     return str(text).replace("|", "｜").replace("\n", " ")
 
 
+def by_age_limit(text, age, index: Index) -> Answer:
+    """The products on sale (of the kind the question names) that take someone of ``age``, each cited to its
+    投保年龄."""
+    kinds = {category for word, category in _CATEGORY_WORDS.items() if word in text}
+    fits = [n for n in index.products.values()
+            if n.age_min <= age <= n.age_max and (not kinds or n.category in kinds)][:4]
+    citations = [index.by_id[f"fact:{n.slug}:ages"] for n in fits if f"fact:{n.slug}:ages" in index.by_id]
+    if not citations:
+        return Answer(text=f"平台在售的产品中没有可以为{age}周岁的被保险人投保的{'、'.join(sorted(kinds)) or '产品'}。"
+                           "如需帮助，请点击「转人工」联系在线客服。")
+    lines = [f"在售产品中，{age}周岁可以投保的有："]
+    lines += [f"- {passage.text}[{n}]" for n, passage in enumerate(citations, 1)]
+    return Answer(text="\n".join(lines), citations=citations)
+
+
+def _age(text):
+    if match := _AGE.search(text):
+        return int(match.group(1))
+    if match := _CN_AGE.search(text):
+        return _chinese_number(match.group(1))
+    return None
+
+
 def parse_price(text, product):
     """What a price question says: age, gender, 社保, plan code, frequency (None where it says nothing)."""
-    age = None
-    if match := _AGE.search(text):
-        age = int(match.group(1))
-    elif match := _CN_AGE.search(text):
-        age = _chinese_number(match.group(1))
+    age = _age(text)
     genders = [g for g, pattern in _GENDER.items() if pattern.search(text)]
     gender = genders[0] if len(genders) == 1 else None
     social = False if _NO_SOCIAL.search(text) else True if _SOCIAL.search(text) else None

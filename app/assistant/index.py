@@ -128,6 +128,8 @@ class ProductName:
     insurer: str
     category: str
     aliases: tuple[str, ...]
+    age_min: int
+    age_max: int
 
 
 def current_index() -> Index:
@@ -171,8 +173,8 @@ def build(now, catalog_fingerprint=None) -> Index:
         catalog = session.scalars(stmt).unique().all()
         insurers = session.scalars(select(Insurer)).all()
         categories = session.scalars(select(Category)).all()
-        names = {p.slug: ProductName(p.slug, p.name, p.insurer.short_name, p.category.name, aliases(p.name))
-                 for p in catalog}
+        names = {p.slug: ProductName(p.slug, p.name, p.insurer.short_name, p.category.name, aliases(p.name),
+                                     p.age_min, p.age_max) for p in catalog}
         passages = [passage for product in catalog for passage in product_passages(product, urls)]
         words = ([n for name in names.values() for n in name.aliases]
                  + [w for i in insurers for w in (i.name, i.short_name)] + [c.name for c in categories]

@@ -108,6 +108,22 @@ def test_plans_are_compared_as_a_table_of_their_coverage(ctx):
                                                  "coverage:anxin-million-medical:plus"]
 
 
+def test_a_plans_coverage_is_answered_with_the_item_asked_about(ctx):
+    answer = ask("安心百万医疗升级版保质子重离子吗")
+    assert answer.text == ("安心百万医疗2026升级版（加质子重离子与院外特药）的保障包括质子重离子医疗：保额/限额400万，"
+                           "免赔额0，限指定医院。[1]")
+
+
+def test_which_products_take_an_age_are_those_on_sale_whose_ages_include_it(ctx):
+    answer = ask("我爸60岁了还能买什么医疗险")
+    slugs = [p.product for p in answer.citations]
+    assert slugs and all(p.id == f"fact:{p.product}:ages" for p in answer.citations)
+    for slug in slugs:
+        product = services.get_product(slug)
+        assert product.age_min <= 60 <= product.age_max and product.category.name == "百万医疗"
+    assert "xiaotong-million-medical" not in slugs
+
+
 def test_the_page_s_product_scopes_a_question_that_names_none(ctx):
     answer = ask("等待期多久", product="kanghu-lifetime-ci")
     assert answer.citations[0].product == "kanghu-lifetime-ci"

@@ -104,6 +104,12 @@ def suggestions(product):
             f"{product.name}有哪些责任免除？")
 
 
+def restriction(user, now):
+    """The user's restriction in force (review keeps them), or None."""
+    review = review_module()
+    return review.restriction_of(user, now) if review is not None else None
+
+
 def delete_conversation(conversation):
     """The conversation and its messages (review events keep their rows, without the message)."""
     db.session.execute(delete(AssistantMessage).where(AssistantMessage.conversation_id == conversation.id))
@@ -195,17 +201,15 @@ def generate(message_id, *, user, clock):
     product = product_of(conversation)
     db.session.commit()  # the read ends before the engine is called
 
-    answer, stopped, shown = None, None, []
+    answer, stopped, shown, watchers = None, None, [], []
     review = review_module()
     ip = request.remote_addr if has_request_context() else ""
 
-    def watcher():
-        return review.OutputWatcher(user_id=user.id, ip=ip, now=clock(), message_id=message_id) if review else None
-
-    def checked(step):
-        """A step of output review; what it recorded (an event) is committed at once, never held over the stream."""
-        db.session.commit()
-        return step
+    def watcher():  # output review writes nothing while the engine streams: its verdicts are recorded with the answer
+        if review is None:
+            return None
+        watchers.append(review.OutputWatcher(user_id=user.id, ip=ip, now=clock()))
+        return watchers[-1]
 
     watching = watcher()
     engine = engine_for(current_app)
@@ -225,7 +229,7 @@ def generate(message_id, *, user, clock):
                 text = answer.text  # an engine that streamed nothing: its whole text, reviewed
             else:
                 text = event.value
-            step = checked(watching.feed(text)) if watching is not None else None
+            step = watching.feed(text) if watching is not None else None
             if step is not None and step.stopped:
                 stopped = step
                 break
@@ -234,7 +238,7 @@ def generate(message_id, *, user, clock):
                 shown.append(chunk)
                 yield "text", chunk
         if watching is not None and stopped is None:
-            step = checked(watching.finish())
+            step = watching.finish()
             if step.stopped:
                 stopped = step
             elif step.text:
@@ -242,17 +246,19 @@ def generate(message_id, *, user, clock):
                 yield "text", step.text
     except Exception:  # an engine's failure is the user's notice, never a 500 halfway through a stream
         current_app.logger.exception("assistant: the engine failed on message %s", message_id)
-        db.session.rollback()
         answer = None
     if stopped is not None or answer is None:
         yield "reset", None
-    yield "done", _save(message_id, answer, stopped, "".join(shown), clock())
+    yield "done", _save(message_id, answer, stopped, "".join(shown), watchers, clock())
 
 
-def _save(message_id, answer, stopped, shown, now):
-    """The answer as shown (after output review), or the notice that replaced it (消除), or the engine's failure."""
+def _save(message_id, answer, stopped, shown, watchers, now):
+    """The answer as shown (after output review), or the notice that replaced it (消除), or the engine's failure;
+    with output review's events, in one write."""
     begin_write()
     message = db.session.get(AssistantMessage, message_id)
+    for watching in watchers:
+        watching.record(message_id)
     if stopped is not None:
         message.content, message.verdict, message.citations, message.role = stopped.notice, stopped.verdict, "[]", "notice"
         message.engine = answer.engine if answer is not None else None

@@ -81,7 +81,7 @@ def _answer_or_404(conversation, message_id):
 
 
 def _page_context():
-    return {"label": chat.LABEL, "disclaimer": chat.DISCLAIMER, "notice": chat.NOTICE, "engines": ENGINES,
+    return {"restriction": chat.restriction(current_user, db_now()), "label": chat.LABEL, "disclaimer": chat.DISCLAIMER, "notice": chat.NOTICE, "engines": ENGINES,
             "rating_form": RatingForm(formdata=None), "action_form": ActionForm(formdata=None)}
 
 

@@ -3,11 +3,13 @@ AI-generated and not professional advice, cited, rendered safely; rated; exporte
 limited per user and per day; and nobody else's conversation is found."""
 import json
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from app.assistant import chat
-from app.assistant.models import AssistantMessage, Conversation
+from app.assistant.models import AssistantMessage, Conversation, ReviewEvent, UserRestriction
+from app.core.clock import db_now
 from app.extensions import db
 from tests.support.agreements import accepted_user
 from tests.support.assistant_chat import conversation_path, messages_of, post_question
@@ -255,6 +257,9 @@ def test_an_answer_review_stops_mid_stream_is_withdrawn_for_a_notice(app, member
     assert "稳赚" not in body and "收益很高" not in last and "已被撤回" in last
     answer = messages_of(app, public_id(path))[1]
     assert (answer.role, answer.verdict, answer.sources) == ("notice", "stopped", [])
+    with app.app_context():
+        event = db.session.scalar(select(ReviewEvent).where(ReviewEvent.message_id == answer.id))
+        assert (event.stage, event.verdict, event.user_id) == ("output", "stopped", user.id)
     page = user.client.get(path).get_data(as_text=True)
     assert "已被撤回" in page and "收益很高" not in page
 
@@ -268,3 +273,15 @@ def test_a_price_question_gets_the_calculators_table_with_its_sources(app, membe
     chart = body[body.index('<figure class="answer-chart">'):body.index("</figure>")]
     assert '<svg class="chart"' in chart and "<polyline" in chart and "30周岁：¥160.00/年" in chart
     assert f"{LABEL} · {DISCLAIMER}" in page
+
+
+def test_a_restricted_user_is_told_until_when_and_their_questions_are_refused(app, member, scripted, clock):
+    user = accepted_user(member)
+    with app.app_context():
+        db.session.add(UserRestriction(user_id=user.id, level="restricted", reason="24小时内5次尝试获取违规内容",
+                                       at=db_now(), until=db_now() + timedelta(hours=24)))
+        db.session.commit()
+    page = user.client.get("/assistant").get_data(as_text=True)
+    assert "智能管家已暂停为你服务至" in page
+    path = asked(user.client)
+    assert messages_of(app, public_id(path))[1].verdict == "refused" and scripted.calls == 0

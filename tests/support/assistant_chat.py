@@ -12,6 +12,9 @@ from app.assistant import chat
 from app.assistant.engines import Answer, Event, Passage
 from app.assistant.models import AssistantMessage, Conversation
 from app.extensions import db
+from tests.support import hostile
+from tests.support.admin import BASELINES
+from tests.support.hostile import Context
 from tests.support.web import HX, token
 
 CLAUSE = Passage(id="doc:anxin-million-medical:terms:3", kind="document", product="anxin-million-medical",
@@ -76,3 +79,24 @@ def messages_of(app, public_id):
                 for m in db.session.scalars(select(AssistantMessage).where(
                     AssistantMessage.conversation_id == conversation.id).order_by(AssistantMessage.id))]
 
+
+
+# The property test (tests/core/test_hostile_input.py): a conversation of the world's customer with one answer,
+# for the routes under /assistant (the quota out of the way); its forms' valid values.
+
+def assistant_context(world, rule):
+    """A Context for ``rule``: a customer with a conversation of one answered question (and a generous quota, for
+    the examples the property test sends)."""
+    world.request.getfixturevalue("monkeypatch").setitem(world.app.config, "ASSISTANT_DAILY_QUOTA", 100000)
+    owner = world.customer()
+    if not rule.arguments:
+        return Context(owner.client, {}, owner.csrf)
+    path = conversation_path(post_question(owner.client, "安心百万医疗的等待期多久？"))
+    public_id = path.rsplit("/", 1)[1]
+    answer = messages_of(world.app, public_id)[1]
+    values = {"public_id": public_id, "message_id": answer.id, "kind": "md"}
+    return Context(owner.client, {name: values[name] for name in rule.arguments}, owner.csrf)
+
+
+hostile.USER_ROUTES["/assistant"] = assistant_context
+BASELINES.update({"AskForm": {"question": "安心百万医疗的等待期多久？"}, "RatingForm": {"rating": "1", "reason": "说得清楚"}})

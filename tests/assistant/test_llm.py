@@ -1,5 +1,6 @@
 """智能管家's large model against the fake OpenAI-compatible server: what it is asked, the answer shown with its
 citations, and every way it fails falling back to the embedded engine's answer, saying so."""
+import re
 import socket
 
 import openai
@@ -8,6 +9,8 @@ import pytest
 from app.assistant.embedded import EmbeddedEngine
 from app.assistant.engines import Answer, Event, Passage
 from app.assistant.llm import NOTE, REFUSAL, SYSTEM_PROMPT, LLMEngine, ModelFailed, check, choose_engine
+from tests.support.agreements import accepted_user
+from tests.support.assistant_chat import conversation_path, messages_of, post_question
 from tests.support.assistant_llm import API_KEY, MODEL, RUNAWAY_CHUNKS
 
 PASSAGES = [
@@ -86,7 +89,7 @@ def test_the_answer_streams_with_the_passages_it_cites(engine, llm, embedded):
     assert answer.text == shown(events) == "安心百万医疗的等待期为30天[1]。因意外住院不受等待期限制[1]。"
     assert answer.engine == "llm" and answer.note == "" and not answer.refused
     assert answer.citations == PASSAGES[:1]
-    assert len(llm.requests) == 1
+    assert len(llm.requests) == 1 and embedded.calls == 1  # its answer waited, unused
 
 
 def test_citations_are_numbered_in_the_order_cited(engine, llm):
@@ -208,6 +211,34 @@ def test_with_a_model_configured_the_embedded_engine_stands_behind_it(app, ctx, 
     answer = events[-1].value
     assert answer.engine == "llm" and answer.citations and all(p.product for p in answer.citations)
     assert "安心百万医疗" in llm.requests[0]["body"]["messages"][-1]["content"]
+
+
+def ask_on_the_page(user, question="安心百万医疗的等待期多久？"):
+    """A question asked with JavaScript, its answer streamed: (the conversation's public id, the stream's URL,
+    what the stream sent)."""
+    path = conversation_path(post_question(user.client, question, htmx=True))
+    stream = re.search(r'data-stream="([^"]+)"', user.client.get(path).get_data(as_text=True)).group(1)
+    return path.rsplit("/", 1)[1], stream, user.client.get(stream).get_data(as_text=True)
+
+
+def test_on_the_page_the_models_answer_is_kept_with_its_engine_and_sources(app, member, llm):
+    public_id, _, body = ask_on_the_page(accepted_user(member))
+    question, answer = messages_of(app, public_id)
+    assert (answer.engine, answer.content) == ("llm", "安心百万医疗的等待期为30天[1]。因意外住院不受等待期限制[1]。")
+    assert len(answer.sources) == 1 and answer.sources[0]["title"] in llm.requests[0]["body"]["messages"][-1]["content"]
+    assert NOTE not in body and len(llm.requests) == 1
+
+
+def test_on_the_page_a_model_that_stalls_is_withdrawn_for_the_embedded_answer_once(app, member, llm):
+    llm.mode = "stall"
+    user = accepted_user(member)
+    public_id, stream, body = ask_on_the_page(user)
+    assert body.count('class="answer-draft"') == 2  # what the model showed, then the embedded engine's answer
+    answer = messages_of(app, public_id)[1]
+    assert answer.engine == "fallback" and answer.content.startswith(f"*{NOTE}*") and answer.sources
+    assert NOTE in body and "内置检索（大模型不可用）" in body
+    user.client.get(stream)  # a reconnect replays what is stored
+    assert len(llm.requests) == 1
 
 
 def test_the_fake_answers_without_streaming_too(llm, fake_llm):

@@ -119,9 +119,9 @@ def fake_llm():
 
 @pytest.fixture()
 def llm(app, fake_llm, monkeypatch):
-    """The app configured with a large model: the fake, which gives up after half a second of silence."""
+    """The app configured with a large model: the fake, given up on after a second of silence."""
     for key, value in {"LLM_BASE_URL": fake_llm.url, "LLM_MODEL": MODEL, "LLM_API_KEY": API_KEY,
-                       "LLM_TIMEOUT_SECONDS": 0.5, "LLM_MAX_SECONDS": 20}.items():
+                       "LLM_TIMEOUT_SECONDS": 1, "LLM_MAX_SECONDS": 20}.items():
         monkeypatch.setitem(app.config, key, value)
     yield fake_llm.state
     fake_llm.state.reset()

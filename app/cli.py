@@ -13,6 +13,7 @@ def seed_demo():
     """Fill the demo catalog (idempotent: only what is missing is created)."""
     from app.admin.demo import seed_demo_staff
     from app.agreements.services import seed_platform_agreements
+    from app.assistant.review import seed_review_terms
     from app.catalog.demo import seed_back_office_demo, seed_demo_catalog
     from app.purchase.car import seed_car_rates
     from app.vouchers.demo import seed_demo_partners
@@ -25,6 +26,7 @@ def seed_demo():
     staff = seed_demo_staff(db_now())
     db.session.flush()
     waiting = seed_back_office_demo(db_now())
+    terms = seed_review_terms(db_now())
     db.session.commit()
     click.echo(f"Car rating tables: {rates} rows created." if rates else "Car rating tables already present.")
     click.echo(f"Demo catalog: {created} products created." if created else "Demo catalog already present.")
@@ -33,6 +35,7 @@ def seed_demo():
     click.echo("Back-office demo accounts: not created (production)." if staff is None else
                f"Back-office demo accounts: {staff} created." if staff else "Back-office demo accounts already present.")
     click.echo(f"Back-office demo work: {waiting} items waiting." if waiting else "Back-office demo work already present.")
+    click.echo(f"Review term library: {terms} terms." if terms else "Review term library already present.")
 
 
 def init_app(app):

@@ -38,6 +38,7 @@ PRODUCER = "微保·智能管家"
 DAILY_QUOTA = 50  # questions per user per day (config ASSISTANT_DAILY_QUOTA overrides)
 QUESTION_MAX = 500
 UNAVAILABLE = "智能管家暂时无法回答，请稍后再试，或转人工咨询。"
+INTERRUPTED = "这条回答在生成时页面关闭了，没有保存。请重新提问。"
 REPLAY_SECONDS = 60  # how long a reconnect waits for an answer another request is generating
 GENERAL_SUGGESTIONS = ("30岁男有社保买安心百万医疗多少钱？", "百万医疗险的等待期是多久？", "重疾险和医疗险有什么区别？",
                        "怎么申请理赔？")
@@ -244,6 +245,9 @@ def generate(message_id, *, user, clock):
             elif step.text:
                 shown.append(step.text)
                 yield "text", step.text
+    except GeneratorExit:  # the page went away: the answer is not left half made (a reconnect would wait for it)
+        _save(message_id, None, None, "", watchers, clock(), INTERRUPTED)
+        raise
     except Exception:  # an engine's failure is the user's notice, never a 500 halfway through a stream
         current_app.logger.exception("assistant: the engine failed on message %s", message_id)
         answer = None
@@ -252,7 +256,7 @@ def generate(message_id, *, user, clock):
     yield "done", _save(message_id, answer, stopped, "".join(shown), watchers, clock())
 
 
-def _save(message_id, answer, stopped, shown, watchers, now):
+def _save(message_id, answer, stopped, shown, watchers, now, failure=UNAVAILABLE):
     """The answer as shown (after output review), or the notice that replaced it (消除), or the engine's failure;
     with output review's events, in one write."""
     begin_write()
@@ -263,7 +267,7 @@ def _save(message_id, answer, stopped, shown, watchers, now):
         message.content, message.verdict, message.citations, message.role = stopped.notice, stopped.verdict, "[]", "notice"
         message.engine = answer.engine if answer is not None else None
     elif answer is None:
-        message.content, message.citations, message.role = UNAVAILABLE, "[]", "notice"
+        message.content, message.citations, message.role = failure, "[]", "notice"
     else:
         message.content = f"*{answer.note}*\n\n{shown}" if answer.note else shown
         message.verdict = "refused" if answer.refused else "ok"

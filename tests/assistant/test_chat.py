@@ -285,3 +285,21 @@ def test_a_restricted_user_is_told_until_when_and_their_questions_are_refused(ap
     assert "智能管家已暂停为你服务至" in page
     path = asked(user.client)
     assert messages_of(app, public_id(path))[1].verdict == "refused" and scripted.calls == 0
+
+
+def test_the_answer_reaches_the_page_while_the_engine_is_still_writing_and_a_page_gone_ends_it(app, member, scripted):
+    scripted.script([f"第{n}句：安心百万医疗的一般等待期为30天，意外无等待期。\n" for n in range(1, 11)])
+    user = accepted_user(member)
+    path = conversation_path(post_question(user.client, "等待期多久？", htmx=True))
+    stream = re.search(r'data-stream="([^"]+)"', user.client.get(path).get_data(as_text=True)).group(1)
+    response = user.client.get(stream, buffered=False)
+    received = ""
+    for piece in response.response:
+        received += piece.decode() if isinstance(piece, bytes) else piece
+        if "第1句" in received:
+            break
+    assert scripted.sent < 10  # the first sentence is on its way before the engine has written the last
+    response.close()  # the page goes away: the answer is not left half made for a reconnect to wait on
+    answer = messages_of(app, public_id(path))[1]
+    assert (answer.status, answer.role, answer.content) == ("done", "notice", chat.INTERRUPTED)
+    assert chat.INTERRUPTED in user.client.get(stream).get_data(as_text=True)

@@ -28,7 +28,7 @@ class ScriptedEngine:
     name = "embedded"
 
     def __init__(self):
-        self.calls = 0
+        self.calls, self.sent = 0, 0  # sent: how many chunks the last stream has given so far
         self.script(["安心百万医疗的等待期为", "30天。"], citations=[CLAUSE])
 
     def script(self, chunks, *, citations=(), refused=False, fail=False):
@@ -38,7 +38,7 @@ class ScriptedEngine:
         self.calls += 1
         self.question, self.product, self.history = question, getattr(product, "slug", None), history
         text = []
-        for chunk in self.chunks:
+        for self.sent, chunk in enumerate(self.chunks, 1):
             if chunk is None:
                 text.clear()
                 yield Event("reset", None)

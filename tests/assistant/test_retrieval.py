@@ -173,4 +173,5 @@ def test_a_premium_curve_is_the_calculators_by_age_and_is_drawn_as_an_image(ctx)
         assert fen == quote.annual_total_fen
     svg = charts.curve(points, chart_id="curve", title="基础版保费随年龄", description="0–65周岁")
     assert svg.startswith('<svg class="chart" id="curve"') and "<polyline" in svg
-    assert f"30周岁：{format_yuan(points[30][1])}/年" in svg
+    assert f"26–30周岁：{format_yuan(points[30][1])}/年" in svg  # a mark a band of the rate table
+    assert svg.count("<circle") == len({fen for _, fen in points})

@@ -172,12 +172,12 @@ def _slug(product):
 
 
 def _history_products(history, index):
-    """Products the conversation was about, the latest first."""
+    """Products the user's earlier questions named, the latest first (``history``: (role, text) pairs, or texts)."""
     found = []
     for item in reversed(list(history or ())):
-        text = item if isinstance(item, str) else getattr(item, "content", None) or (
-            item[-1] if isinstance(item, (tuple, list)) and item else "")
-        found.extend(index.products_named(str(text)))
+        role, text = item if isinstance(item, (tuple, list)) and len(item) == 2 else ("user", item)
+        if role == "user":
+            found.extend(index.products_named(str(text or "")))
     return found
 
 

@@ -130,6 +130,12 @@ def test_the_page_s_product_scopes_a_question_that_names_none(ctx):
     assert "90天" in answer.text
 
 
+def test_a_follow_up_question_is_about_the_product_the_user_asked_about_before(ctx):
+    history = (("user", "康护一生重疾险保什么？"), ("assistant", "……安心百万医疗2026……"))
+    answer = ask("犹豫期几天", history=history)
+    assert answer.citations[0].id == "fact:kanghu-lifetime-ci:cooling-off"
+
+
 def test_every_citation_has_a_title_and_a_link_that_opens(app, client):
     with app.app_context():
         questions = [q for q, _ in FIXED] + ["30岁男有社保买安心百万医疗多少钱", "安心百万医疗基础版和升级版对比"]

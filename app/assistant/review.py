@@ -281,26 +281,39 @@ _INJECTION = re.compile("|".join([
     r"(忽略|无视|忘记|忘掉|不要理会|别管|跳过|绕过|覆盖)(掉)?(你)?(以上|上面|上述|之前|前面|先前|此前|所有|全部|你的|原来|原有|系统)"
     r"(的)?(所有|全部)?(的)?(指令|指示|规则|设定|提示|要求|限制|约束|命令|规定|内容)",
     r"(ignore|disregard|forget|override|bypass)(all|the|any|every)*(previous|prior|above|earlier|preceding|your|system)?"
-    r"(instructions?|rules|prompts?|directions|guidelines|context)",
+    r"(instructions?|rules|prompts?|directions|guidelines)",
     r"你现在(是|扮演|作为|变成)(?!(人工|真人|机器人|谁|什么|ai|智能|在|不))",
     r"(从现在(开始|起)|接下来)你(是|就是|将|要|扮演|不再)",
-    r"(假装|假设|想象)你(是|不是|没有)", r"(扮演|模仿|充当)(一个|一名|一位|我的)", r"角色扮演", r"(请|你来|你要)扮演",
-    r"systemprompt", r"系统提示(词)?", r"提示词", r"(你的|原始|初始|隐藏)(指令|设定|规则|prompt)",
+    r"(假装|想象)你(是|不是|没有)", r"(扮演|模仿|充当)(一个|一名|一位|我的)", r"角色扮演", r"(请|你来|你要)扮演",
+    r"systemprompt", r"系统提示词", r"提示词", r"(你的|原始|初始|隐藏)(指令|设定|prompt)",
     r"(开发者|调试|上帝|越狱)模式", r"developermode", r"jailbreak", r"越狱", r"doanythingnow",
-    r"(不受|没有|解除|去掉|取消)(任何)?(的)?(限制|约束|审查|过滤)", r"(pretend|roleplay|actas)(you|a|an|my)",
-    r"youarenow", r"imstart", r"newinstructions?", r"(reveal|print|repeat|show)(your|the)(instructions|prompt|system)",
-    r"repeatthe(words|text)above",
+    r"你(现在|已经|将)?(不受|没有|不再有)(任何)?(的)?(限制|约束|审查|过滤)",
+    r"(解除|去掉|取消|绕过|关闭)(你的|所有|全部|任何)+(限制|约束|审查|过滤|安全)",
+    r"(pretend|roleplay|actas)(you|a|an|my)", r"youarenow(dan|unfiltered|unrestricted|jailbroken|free)",
+    r"fromnowonyou", r"newinstructions", r"(reveal|print|repeat|show)(me)?(your|the)(instructions|prompt|system)",
+    r"repeatthe(words|text)above", r"(你的|内部|系统|后台)(配置|源代码|源码|数据库|密钥|apikey|token)",
 ]))
+# Chat markup of models, matched in the text as typed (normalisation would drop its punctuation).
+_MARKUP = re.compile(r"<\|im_(start|end)\|>|\[/?(system|inst)\]|<</?sys>>|^\s*(system|assistant)\s*:", re.I | re.M)
 
 # Someone else's personal data: a person other than the user, then what identifies them or their policies.
-_OTHERS = (r"(别人|他人|其他人|其他用户|某人|陌生人|(?<!其)他|(?<!其)她|朋友|同事|邻居|前任|前男友|前女友|前夫|前妻|老板|领导"
+_OTHERS = (r"(别人|他人|其他人|其他用户|别的用户|所有用户|全部用户|其他客户|所有客户|某人|陌生人|(?<!其)他|(?<!其)她|朋友|同事|邻居|前任|前男友|前女友|前夫|前妻|老板|领导"
            r"|这个人|此人|那个人|该用户|这位|这名|[\u4e00-\u9fff]{1,2}(先生|女士|小姐))")
-_THEIR_DATA = (r"(的)?(身份证|证件号|手机号|手机号码|电话|号码|住址|地址|家庭住址|住在哪|保单|投保记录|投保信息|理赔记录|病历|病史"
+_THEIR_DATA = (r"(的)?(身份证|证件号|手机号|手机号码|电话|号码|住址|地址|家庭住址|保单|投保记录|投保信息|理赔记录|病历|病史"
                r"|银行卡|个人信息|隐私|资料|信息|行踪|位置)")
+# Asked for: a verb of finding out before the person, or a question of what it is after the data ("她的身份证要填吗"
+# about insuring one's wife is not a request for it).
+_FIND_OUT = r"(查|查询|查一下|查查|查到|告诉我|提供|找|获取|调取|知道|看看|看一下|导出|列出|泄露|要到|拿到|搜|弄到)"
+# Someone named (张三的手机号): two or three characters, none of them the user (我, 自己, 本人), then what identifies a
+# person (not 保单, which follows a product's name as often).
+_NAMED = r"(?:一下)?(?:(?![我你自己本的])[\u4e00-\u9fff]){2,3}的(身份证|证件号|手机|电话|号码|住址|地址|银行卡)"
 _PERSONAL = re.compile("|".join([
-    _OTHERS + _THEIR_DATA,
+    _FIND_OUT + r".{0,3}?" + _OTHERS + _THEIR_DATA,
+    _FIND_OUT + _NAMED,
+    _OTHERS + _THEIR_DATA + r"(号)?(是(什么|多少|哪)|在哪|多少|给我|发我|发给我|告诉我)",
+    _OTHERS + r"住在哪",
     r"人肉(搜索)?|开盒|社工库",
-    r"(查|查询|查一下|查查|帮我查|告诉我|看看)?(这个|此)?(手机号|电话|号码|身份证)(是)?(谁的|的主人|的机主|机主|户主|属于谁)",
+    r"(这个|此)?(手机号|电话|号码|身份证)(号)?(是)?(谁的|的主人|的机主|机主|户主|属于谁)",
     r"(someone|somebody|another|other)(person|people|user)?s?(idnumber|phonenumber|address|policy|personal)",
 ]))
 _NUMBER_LOOKUP = re.compile(r"1[3-9]\d{9}|\d{17}[\dx]")
@@ -323,7 +336,7 @@ def check_input(text, user, now, ip="") -> Verdict:
     norm = normalise(text)
     if is_gibberish(text):
         return _refuse(user_id, "refused", GIBBERISH, MESSAGES[GIBBERISH], None, now, ip)
-    if _INJECTION.search(norm.text):
+    if _INJECTION.search(norm.text) or _MARKUP.search(text):
         return _refuse(user_id, "refused", INJECTION, MESSAGES[INJECTION], None, now, ip)
     if asks_for_others_data(norm.text):
         return _refuse(user_id, "refused", OTHERS_DATA, MESSAGES[OTHERS_DATA], None, now, ip)

@@ -387,35 +387,43 @@ def restriction_of(user, now):
         .order_by(UserRestriction.until.desc()).limit(1))
 
 
-def attempts(user_id, now):
-    """The user's attempts within WINDOW before ``now`` that count towards a warning (乱码 and refusals of a user
-    already restricted aside), since their last restriction ended."""
+def _counted_since(user_id, now):
+    """Where the user's attempts are counted from: WINDOW ago, or the end of their last restriction if later."""
     since = now - WINDOW
     ended = db.session.scalar(select(func.max(UserRestriction.until)).where(
         UserRestriction.user_id == user_id, UserRestriction.level == "restricted", UserRestriction.until <= now))
-    if ended is not None and ended > since:
-        since = ended
+    return max(since, ended) if ended is not None else since
+
+
+def attempts(user_id, now):
+    """The user's attempts that count towards a warning (乱码 and refusals of a user already restricted aside),
+    within WINDOW before ``now`` and since their last restriction ended."""
     return db.session.scalar(select(func.count(ReviewEvent.id)).where(
-        ReviewEvent.user_id == user_id, ReviewEvent.at > since, ReviewEvent.at <= now,
+        ReviewEvent.user_id == user_id, ReviewEvent.at > _counted_since(user_id, now), ReviewEvent.at <= now,
         ReviewEvent.verdict.in_(("refused", "blocked", "held", "stopped")),
         ReviewEvent.category.not_in((GIBBERISH, RESTRICTED)))) or 0
 
 
 def _escalate(user_id, now):
-    """Warns or restricts a user whose attempts reached WARN_AT or RESTRICT_AT: "warned", "restricted" or None."""
+    """Warns (once in a window) or restricts a user whose attempts reached WARN_AT or RESTRICT_AT: "warned",
+    "restricted" or None."""
     if user_id is None:
         return None
     count = attempts(user_id, now)
+    reason = f"{int(WINDOW.total_seconds() // 3600)}小时内{count}次尝试获取违规内容"
     if count >= RESTRICT_AT:
-        db.session.add(UserRestriction(user_id=user_id, level="restricted", at=now, until=now + RESTRICTED_FOR,
-                                       reason=f"{int(WINDOW.total_seconds() // 3600)}小时内{count}次尝试获取违规内容"))
+        db.session.add(UserRestriction(user_id=user_id, level="restricted", reason=reason, at=now,
+                                       until=now + RESTRICTED_FOR))
         db.session.flush()
         return "restricted"
-    if count >= WARN_AT:
-        db.session.add(UserRestriction(user_id=user_id, level="warned", at=now, until=None,
-                                       reason=f"{int(WINDOW.total_seconds() // 3600)}小时内{count}次尝试获取违规内容"))
-        return "warned"
-    return None
+    if count < WARN_AT:
+        return None
+    warned = db.session.scalar(select(UserRestriction.id).where(
+        UserRestriction.user_id == user_id, UserRestriction.level == "warned",
+        UserRestriction.at > _counted_since(user_id, now)).limit(1))
+    if warned is None:
+        db.session.add(UserRestriction(user_id=user_id, level="warned", reason=reason, at=now, until=None))
+    return "warned"
 
 
 # Output

@@ -189,6 +189,9 @@ def test_a_user_who_keeps_trying_is_warned_then_restricted(app, clock):
     with app.app_context():
         restriction = review.restriction_of(user.id, db_now())
         assert restriction.until == db_now() + review.RESTRICTED_FOR
+        levels = db.session.scalars(select(UserRestriction.level).where(UserRestriction.user_id == user.id)
+                                    .order_by(UserRestriction.id)).all()
+        assert levels == ["warned", "restricted"]  # warned once, however many attempts followed
     refused = ask(app, "安心百万医疗多少钱", user)
     assert (refused.verdict, refused.category) == ("refused", "限制使用")
     clock.advance(hours=24, minutes=1)

@@ -50,12 +50,13 @@ _MEDICAL = re.compile(
     r"怎么治|如何治|治疗方案|吃什么药|用什么药|吃多少药|剂量|副作用|要不要(做)?手术|该不该(做)?手术|"
     r"是不是得了|会不会是.{0,6}(病|癌|瘤)|得了什么病|挂什么科|偏方|怎么调理|能治好|治愈率|帮我诊断|诊断一下|"
     r"看.{0,4}(报告|化验单|片子|CT|B超)|会死吗|怎么缓解|疼怎么办|发烧怎么办|怎么退烧|怎么降(血压|血糖)")
-OTHER_INSURERS = (
-    "平安", "中国人寿", "国寿", "太平洋", "太保", "新华保险", "新华人寿", "泰康", "人保", "中国人保", "友邦", "众安",
-    "水滴", "轻松筹", "支付宝", "蚂蚁保", "好医保", "相互宝", "百年人寿", "华夏保险", "阳光保险", "大家保险",
-    "富德", "中邮", "招商信诺", "中英人寿", "工银安盛", "横琴", "复星", "君龙", "弘康", "信泰", "瑞华", "昆仑健康",
-    "和谐健康", "太平人寿", "中国太平", "国华", "前海人寿", "天安", "大地保险", "人寿保险公司", "安盛", "保诚",
-    "安联", "友邦", "京东安联", "元保", "慧择", "深蓝保", "小雨伞", "微医保", "e生保", "尊享e生", "好医保",
+OTHER_INSURERS = (  # as people write them; none a part of an everyday word (not 人保: 个人保障, not 元保: 100元保额)
+    "平安保险", "平安人寿", "平安健康", "平安好医生", "平安e生保", "平安", "中国人寿", "国寿", "太平洋保险", "太平洋人寿", "中国太保",
+    "新华保险", "新华人寿", "泰康", "中国人保", "人保财险", "人保健康", "人保寿险", "友邦", "众安", "水滴", "轻松筹",
+    "支付宝", "蚂蚁保", "好医保", "相互宝", "百年人寿", "华夏保险", "阳光保险", "大家保险", "富德生命", "中邮人寿",
+    "招商信诺", "中英人寿", "工银安盛", "横琴人寿", "复星", "君龙人寿", "弘康人寿", "信泰人寿", "瑞华健康", "昆仑健康",
+    "和谐健康", "太平人寿", "中国太平", "国华人寿", "前海人寿", "天安财险", "大地保险", "安盛", "保诚", "安联",
+    "京东安联", "慧择", "深蓝保", "小雨伞", "e生保", "尊享e生",
 )
 # Anything a question about our material would mention (besides the catalog's own names).
 _INSURANCE = re.compile(
@@ -82,7 +83,8 @@ _GENERIC = re.compile(
     r"有没有|有哪些|你们|平台|微保|的|买|投保|购买|适合|好的|便宜的?|贵的?|少儿|儿童|孩子|小孩|宝宝|老人|父母|爸妈|"
     r"家庭|全家|长期|短期|一年期|普通|一般|综合|个人|自己|我|和|与|跟|还是|或者|对比|比较|这个|那个|款|种|份|个|"
     r"是|吗|呢|有|在|上|能|可以|要|了|都|还|也|岁|男|女|社保|医保|百万医疗|长期医疗|医疗|重疾|意外|寿险|定期|防癌|"
-    r"驾乘|保险|险|\d+")
+    r"驾乘|保险|险|保障|保额|保费|方案|选择|选|哪种|哪类|种类|类型|类|型|靠谱|划算|实惠|性价比高?|热门|热销|最好|"
+    r"最便宜|高端|中端|基础|升级|新|老|大|小|好|贵|多少|几|万|元|每月|每年|一年|[，,。.？?！!、\s]|\d+")
 _GREETING = re.compile(r"(你好|您好|hi|hello|嗨|在吗|在不在)[呀啊吗呢]?[!！。.?？~～]*", re.I)
 _WHICH = re.compile(r"(买|投|选)(什么|哪些|哪款|哪个)|推荐|有哪些|有什么.{0,4}(险|保险|产品)|能买|可以买|还能买")
 # Words of a question → the catalog's categories (their names on the site).
@@ -160,10 +162,11 @@ def _refusal(text, index: Index):
     if any(insurer in stripped for insurer in OTHER_INSURERS if insurer not in ours):
         return "insurer", ""
     for match in _NAMED.finditer(stripped):
-        rest = _GENERIC.sub("", match.group(1))
-        if len(re.findall(r"[\u4e00-\u9fffA-Za-z]", rest)) >= 2 and not any(
-                rest in alias for n in index.products.values() for alias in n.aliases):
-            return "unknown", match.group(0).strip()
+        # The name is what stands right before the kind of insurance, after the last everyday word.
+        name = ([""] + [part for part in _GENERIC.split(match.group(1)) if part])[-1]
+        if len(re.findall(r"[\u4e00-\u9fffA-Za-z]", name)) >= 2 and not any(
+                name in alias for n in index.products.values() for alias in n.aliases):
+            return "unknown", name + match.group(2)
     return None, ""
 
 

@@ -60,7 +60,8 @@ def test_a_question_outside_our_products_is_refused_politely_with_a_pointer_to_a
     assert "抱歉" in answer.text and "转人工" in answer.text
 
 
-@pytest.mark.parametrize("question", ["百万医疗险和重疾险有什么区别", "孩子适合买什么医疗险", "有没有适合老人的意外险"])
+@pytest.mark.parametrize("question", ["百万医疗险和重疾险有什么区别", "孩子适合买什么医疗险", "有没有适合老人的意外险",
+                                      "个人保障选哪种意外险", "几百元保额的意外医疗有免赔额吗", "方案是不是太保守了，保额够吗"])
 def test_a_general_question_about_insurance_is_answered_from_a_product_on_sale(ctx, question):
     answer = ask(question)
     assert not answer.refused and answer.citations

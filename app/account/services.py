@@ -9,7 +9,7 @@ import json
 from sqlalchemy import delete, func, select, update
 
 from app.agreements.models import Consent, GuardianConsent, PrivacyChoice
-from app.assistant.models import Conversation
+from app.assistant.models import Consultation, Conversation
 from app.auth.accounts import end_all_sessions
 from app.auth.models import LoginEvent, QRLogin, WeChatIdentity
 from app.catalog import trail
@@ -130,6 +130,11 @@ def export(user, today):
                                          "rating_reason": m.rating_reason, "at": _time(m.created_at)}
                                         for m in c.messages]}
                           for c in rows(Conversation, Conversation.user_id == user.id)],
+        "consultations": [{"status": c.status, "created_at": _time(c.created_at), "closed_at": _time(c.closed_at),
+                           "rating": c.rating, "rating_comment": c.rating_comment,
+                           "messages": [{"sender": m.sender, "content": m.content, "at": _time(m.created_at)}
+                                        for m in c.messages]}
+                          for c in rows(Consultation, Consultation.user_id == user.id)],
         "vouchers": [{"code": v.code, "offer": v.offer.title, "partner": v.offer.partner.name, "status": v.status,
                       "claimed_at": _time(v.claimed_at), "redeemed_at": _time(v.redeemed_at)}
                      for v in rows(Voucher, Voucher.user_id == user.id)],
@@ -150,6 +155,7 @@ DELETED = ("微信昵称、头像、性别、地区，及与微信账号的关�
            "实名信息副本、联系方式与地址",
            "未完成的投保单（断点）和保存的车险报价",
            "未提交的理赔申请及其材料",
+           "与智能管家的对话和在线客服记录",
            "浏览轨迹和登录记录",
            "未使用的权益券")
 
@@ -175,6 +181,8 @@ def delete_account(user, now):
         db.session.execute(delete(model).where(column == uid))
     db.session.execute(delete(Voucher).where(Voucher.user_id == uid, Voucher.status == "unused"))
     db.session.execute(delete(Claim).where(Claim.user_id == uid, Claim.status == "draft"))  # sent ones are kept
+    for model in (Conversation, Consultation):  # with their messages (ON DELETE CASCADE)
+        db.session.execute(delete(model).where(model.user_id == uid))
     db.session.execute(update(QRLogin).where(QRLogin.requester_user_id == uid).values(payload=""))
     user.status, user.deleted_at = "deleted", now
     user.nickname, user.avatar_url, user.sex, user.province, user.city, user.country = "已注销用户", "", 0, "", "", ""

@@ -12,7 +12,6 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
@@ -25,7 +24,7 @@ from app.catalog import services as catalog
 from app.core.clock import db_now
 from app.core.database import writes
 from app.core.domain import DomainError
-from app.core.htmx import go_to, render_page
+from app.core.htmx import block_html, go_to, render_page
 from app.core.parts import register
 from app.extensions import db, limiter
 
@@ -193,7 +192,7 @@ def stream(public_id, message_id):
 
 def _rendered(message):
     """One message as the conversation page shows it."""
-    return render_block("assistant/conversation.html", "message", message=message,
+    return block_html("assistant/conversation.html", "message", message=message,
                         conversation=message.conversation, **_page_context())
 
 

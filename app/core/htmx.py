@@ -55,6 +55,12 @@ def render_page(template, block, status=200, *, cache_key=None, load=None, **con
     return response
 
 
+def block_html(template, block, **context):
+    """One named block of a page template as HTML, for a response made of several (a streamed answer's
+    finished message); a view answering with one block uses render_page."""
+    return render_block(template, block, **context)
+
+
 def _render_around(template_name, block, block_html, context):
     """The whole page with ``block`` replaced by ready HTML (how jinja2-fragments picks blocks, turned
     around: the block's render function is swapped for one that yields the cached HTML)."""

@@ -16,6 +16,7 @@ TEST_CONFIG = {
     "RATELIMIT_PARTNER_LOOKUP": "100000 per minute",
     "RATELIMIT_ASSISTANT": "100000 per minute", "RATELIMIT_ASSISTANT_IP": "100000 per minute",
     "PAGE_CACHE_SECONDS": 0,  # on in tests/catalog/test_cache.py, which drives its clock
+    "LLM_BASE_URL": "",  # the embedded engine, whatever the shell running the tests has set (tests/assistant/test_llm.py sets its fake)
     "JOBS_IMMEDIATE": True,  # jobs run where they are queued; app.jobs.run_due() runs the ones due later
 }
 

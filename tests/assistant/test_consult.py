@@ -3,8 +3,13 @@ own), its page with the working hours (outside them: when someone will answer), 
 the field), the poll that shows new messages and marks the user as on the page, closing and rating once; another
 user's consultation is not there."""
 import pytest
+from sqlalchemy import func, select
 
-from app.core.clock import SHANGHAI
+from app.account import services as account_services
+from app.assistant.models import Consultation, ConsultMessage, Conversation
+from app.auth.models import User
+from app.core.clock import SHANGHAI, db_now
+from app.extensions import db
 from tests.support.agreements import accepted_user
 from tests.support.assistant_consult import consultation_row, new_consultation
 from tests.support.web import HX, csrf_token, token
@@ -192,3 +197,24 @@ def test_a_closed_consultation_no_longer_polls(app, member):
     public_id = new_consultation(app, user.id, status="closed")
     assert "hx-trigger" not in page(user.client, f"/consult/{public_id}").split('id="messages"', 1)[1].split(">", 1)[0]
 
+
+
+def test_deleting_the_account_deletes_its_conversations_and_consultations(app, member):
+    """注销: talk with the assistant and with 客服 is personal data no law makes us keep."""
+
+    someone = member()
+    with app.app_context():
+        now = db_now()
+        conversation = Conversation(public_id=f"c-{someone.id}", user_id=someone.id, title="等待期多久", created_at=now,
+                                    updated_at=now)
+        db.session.add(conversation)
+        db.session.flush()
+        consultation = Consultation(public_id=f"k-{someone.id}", user_id=someone.id, conversation_id=conversation.id,
+                                    created_at=now, updated_at=now)
+        consultation.messages = [ConsultMessage(sender="user", content="请问等待期多久", created_at=now)]
+        db.session.add(consultation)
+        db.session.commit()
+        account_services.delete_account(db.session.get(User, someone.id), now)
+        db.session.commit()
+        for model in (Conversation, Consultation):
+            assert db.session.scalar(select(func.count()).select_from(model).where(model.user_id == someone.id)) == 0

@@ -1,7 +1,9 @@
-"""在线客服 in Chromium at 1280 and 390 px: a user opens a consultation (an empty message told on its field), a
+"""在线客服 in Chromium at 1280 and 390 px: a user asks 智能管家, presses 转人工 and opens a consultation (an empty message told on its field), a
 staff member in a second context finds it in the inbox without reloading, takes it and replies with a canned reply;
 the user's page shows the reply without reloading, the user ends the consultation and rates it. axe-core finds no
 violation on any page of either side (ADMIN_SCREENSHOTS=<dir> saves each)."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -24,7 +26,14 @@ def test_a_user_consults_a_staff_member_who_answers_and_is_rated(browser, site, 
     mine = user_context.new_page()
     user_checker = Checker(mine, site, width)
 
-    user_checker.visit("/consult", name="consult-new")
+    # From 智能管家: a question answered, then 转人工 carries the conversation to a person.
+    mine.goto(site + "/assistant")
+    mine.get_by_label("你的问题").fill("安心百万医疗的等待期是多久？")
+    mine.get_by_role("button", name="发送").click()
+    expect(mine.get_by_text("内容由人工智能生成").first).to_be_visible()
+    mine.get_by_role("link", name="转人工").first.click()
+    expect(mine).to_have_url(re.compile(r"/consult\?from="))
+    user_checker.check("consult-new")
     mine.get_by_role("button", name="咨询人工客服").click()
     expect(mine.get_by_text("请写下你想咨询的问题")).to_be_visible()
     user_checker.check("consult-new-refused")

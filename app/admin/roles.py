@@ -25,6 +25,7 @@ PERMISSIONS = {
     "partners.manage": "管理合作商户、门店与商户员工账号",
     "claims.handle": "处理理赔",
     "moderation.review": "审核用户内容",
+    "assistant.feedback": "查看智能管家的回答评价",
 }
 
 
@@ -40,7 +41,7 @@ ROLES = {role.code: role for role in (
     Role("admin", "管理员", frozenset({"staff.manage", "audit.view", "audit.export"}),
          "开设后台账号、分配角色、锁定与重置密码；查看并导出审计日志"),
     Role("ops", "运营", frozenset({"products.edit", "products.publish", "offers.edit", "articles.edit",
-                                  "dashboard.view"}),
+                                  "dashboard.view", "assistant.feedback"}),
          "产品、费率表、权益券活动与文章；经营数据看板"),
     Role("compliance", "合规", frozenset({"agreements.edit", "agreements.publish", "audit.view", "pii.export"}),
          "协议与信息披露；查看审计日志；应用户请求导出其个人信息"),
@@ -48,7 +49,8 @@ ROLES = {role.code: role for role in (
     Role("support", "客服", frozenset({"users.lookup", "pii.reveal"}),
          "查询用户、订单、保单与权益券；必要时查看完整个人信息"),
     Role("claims", "理赔", frozenset({"claims.handle", "users.lookup"}), "处理理赔案件"),
-    Role("moderation", "审核", frozenset({"moderation.review"}), "审核评价、反馈与举报"),
+    Role("moderation", "审核", frozenset({"moderation.review", "assistant.feedback"}),
+         "审核评价、反馈与举报；智能管家的词库与回答评价"),
 )}
 
 ROLE_BY_LABEL = {role.label: role for role in ROLES.values()}

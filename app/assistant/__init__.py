@@ -9,7 +9,7 @@ bp = Blueprint("assistant", __name__, cli_group=None)
 def init_app(app):
     """The routes (the back office's too, before the back office's blueprint is registered). Imported here,
     not with the package: other capabilities read the models (我的数据) without loading the views."""
-    from app.assistant import consult_admin, consult_views, review_admin, views  # noqa: F401
+    from app.assistant import consult_admin, consult_views, feedback_admin, review_admin, views  # noqa: F401
     app.register_blueprint(bp)
 
 

@@ -6,11 +6,7 @@ An answer is generated once. ``ask`` saves the question and a "pending" answer; 
 conditional UPDATE (pending → streaming) and only the request that wins runs the engine; any other request for
 it (a reconnect, a second tab) replays what is stored once it is done. The engine is never called inside a write
 transaction: the question is read, the write lock released, the engine streams, then the answer is written.
-
-The modules the other parts of the assistant live in (review, the engines, charts) are imported here, lazily, so
-the app starts with whichever exist.
 """
-import importlib
 import json
 import re
 import secrets
@@ -19,6 +15,7 @@ from datetime import UTC, datetime, time
 from flask import current_app, has_request_context, request
 from sqlalchemy import delete, func, select, update
 
+from app.assistant import charts, embedded, llm, review
 from app.assistant.engines import Answer
 from app.assistant.models import AssistantMessage, Conversation
 from app.catalog.models import Product
@@ -44,34 +41,9 @@ GENERAL_SUGGESTIONS = ("30岁男有社保买安心百万医疗多少钱？", "�
                        "怎么申请理赔？")
 
 
-# The other parts of the assistant (lazily: the app starts with whichever exist)
-
-def _module(name):
-    try:
-        return importlib.import_module(f"app.assistant.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"app.assistant.{name}":
-            raise
-        return None
-
-
-def review_module():
-    """app.assistant.review (check_input, OutputWatcher, restriction_of), or None while it does not exist."""
-    return _module("review")
-
-
 def engine_for(app):
-    """The engine that answers: the model when configured (llm.choose_engine), else the embedded one; None when
-    neither exists yet."""
-    llm = _module("llm")
-    if llm is not None:
-        return llm.choose_engine(app)
-    embedded = _module("embedded")
-    return embedded.EmbeddedEngine() if embedded is not None else None
-
-
-def charts_module():
-    return _module("charts")
+    """The engine that answers: the model when configured (llm.choose_engine), else the embedded one."""
+    return llm.choose_engine(app)
 
 
 # Conversations
@@ -107,8 +79,7 @@ def suggestions(product):
 
 def restriction(user, now):
     """The user's restriction in force (review keeps them), or None."""
-    review = review_module()
-    return review.restriction_of(user, now) if review is not None else None
+    return review.restriction_of(user, now)
 
 
 def delete_conversation(conversation):
@@ -155,10 +126,9 @@ def ask(conversation, text, *, user, now, ip):
     DomainError (on "question") past the daily quota. Returns the message that follows the question."""
     if questions_today(user, now) >= daily_quota():
         raise DomainError(f"今天的提问次数（{daily_quota()}次）已用完，请明天再来，或转人工咨询。", "question")
-    review = review_module()
-    verdict = review.check_input(text, user, now, ip) if review is not None else None
-    status = verdict.verdict if verdict is not None else "ok"
-    masked = mask_question(verdict.text if verdict is not None and verdict.ok else text)  # review's masks too
+    verdict = review.check_input(text, user, now, ip)
+    status = verdict.verdict
+    masked = mask_question(verdict.text if verdict.ok else text)  # review's masks too
     if not conversation.title:
         conversation.title = masked[:40]
     conversation.updated_at = now
@@ -203,20 +173,15 @@ def generate(message_id, *, user, clock):
     db.session.commit()  # the read ends before the engine is called
 
     answer, stopped, shown, watchers = None, None, [], []
-    review = review_module()
     ip = request.remote_addr if has_request_context() else ""
 
     def watcher():  # output review writes nothing while the engine streams: its verdicts are recorded with the answer
-        if review is None:
-            return None
         watchers.append(review.OutputWatcher(user_id=user.id, ip=ip, now=clock()))
         return watchers[-1]
 
     watching = watcher()
     engine = engine_for(current_app)
     try:
-        if engine is None:
-            raise LookupError("no engine")
         for event in engine.stream(question, product=product, history=history):
             if event.kind == "reset":
                 shown.clear()
@@ -230,15 +195,15 @@ def generate(message_id, *, user, clock):
                 text = answer.text  # an engine that streamed nothing: its whole text, reviewed
             else:
                 text = event.value
-            step = watching.feed(text) if watching is not None else None
-            if step is not None and step.stopped:
+            step = watching.feed(text)
+            if step.stopped:
                 stopped = step
                 break
-            chunk = step.text if step is not None else text
+            chunk = step.text
             if chunk:
                 shown.append(chunk)
                 yield "text", chunk
-        if watching is not None and stopped is None:
+        if stopped is None:
             step = watching.finish()
             if step.stopped:
                 stopped = step
@@ -286,10 +251,9 @@ def citations_json(answer: Answer):
 
 def price_chart(message):
     """A price answer's picture: the premium by age of the plan it names (of the product whose rate table it cites),
-    drawn on the server as inline SVG (charts.curve); None for any other answer, or until charts exist."""
+    drawn on the server as inline SVG (charts.curve); None for any other answer."""
     source = next((s for s in message.sources if s.get("section") == "price" and s.get("product")), None)
-    charts, embedded = charts_module(), _module("embedded")
-    if message.role != "assistant" or source is None or charts is None or embedded is None:
+    if message.role != "assistant" or source is None:
         return None
     product = get_product(source["product"])
     if product is None or not product.plans:

@@ -16,6 +16,7 @@ from app.core.clock import SHANGHAI, db_now, format_local
 from app.core.database import writes
 from app.core.htmx import render_page
 from app.core.masking import mask_ip
+from app.core.routing import page_number
 from app.extensions import db
 
 section("审计日志", "admin.audit_log", "audit.view", position=90, pages=("admin.audit_export",))
@@ -48,16 +49,11 @@ def _filters():
     return form, filters, names
 
 
-def _page_number():
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) <= 100000 else 1
-
-
 @bp.get("/audit")
 @requires("audit.view")
 def audit_log():
     form, filters, names = _filters()
-    events = db.paginate(audit.search(**filters), page=_page_number(), per_page=PAGE_SIZE, error_out=False)
+    events = db.paginate(audit.search(**filters), page=page_number(request.args.get("page")), per_page=PAGE_SIZE, error_out=False)
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     staff = staff_auth.current_staff()
     return render_page("admin/audit.html", "events", 422 if form.errors else 200, staff=staff, form=form,

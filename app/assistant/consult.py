@@ -28,6 +28,7 @@ from app.core.clock import to_local
 from app.core.domain import DomainError
 from app.core.logs import redact
 from app.core.masking import mask_name
+from app.core.routing import is_token
 from app.extensions import db
 from app.notifications.models import Notification
 from app.notifications.services import notify
@@ -104,7 +105,7 @@ def find(user, public_id):
 
 def own_conversation(user, public_id):
     """The user's own conversation with 智能管家, or None."""
-    if not public_id or len(public_id) > 32:
+    if not is_token(public_id) or len(public_id) > 32:
         return None
     return db.session.scalar(select(Conversation).where(Conversation.public_id == public_id,
                                                         Conversation.user_id == user.id))

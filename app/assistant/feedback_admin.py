@@ -8,6 +8,7 @@ from app.admin import auth as staff_auth
 from app.admin import bp
 from app.admin.access import requires, section
 from app.assistant.models import ENGINES, AssistantMessage
+from app.core.routing import page_number
 from app.extensions import db
 
 section("回答评价", "admin.assistant_feedback", "assistant.feedback", position=72)
@@ -21,8 +22,7 @@ RATINGS = {"down": -1, "up": 1}
 def assistant_feedback():
     shown = request.args.get("rating", "down")
     rating = RATINGS.get(shown)
-    page = request.args.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < int(page) <= 100000 else 1
+    page = page_number(request.args.get("page"))
     question = aliased(AssistantMessage)
     asked = (select(question.content).where(question.conversation_id == AssistantMessage.conversation_id,
                                             question.role == "user", question.id < AssistantMessage.id)

@@ -22,6 +22,7 @@ from app.assistant.review_forms import (
 from app.core.clock import db_now
 from app.core.database import writes
 from app.core.htmx import render_page
+from app.core.routing import page_number
 from app.extensions import db
 
 section("内容审核", "admin.review_terms", "moderation.review", position=70, pages=(
@@ -31,11 +32,6 @@ section("内容审核", "admin.review_terms", "moderation.review", position=70, 
 PAGE_SIZE = 30
 DONE = {"added": "词条已加入词库，新版本立即生效。", "retired": "词条已停用，新版本立即生效。"}
 ACTION_TAGS = {"block": "tag-danger", "hold": "tag-warn", "mask": "tag-kind", "allow": "tag-ok"}
-
-
-def _page_number():
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) <= 100000 else 1
 
 
 def _valid(field):
@@ -84,7 +80,7 @@ def review_terms():
     form.validate()
     query = terms_query(category=_valid(form.category), action=_valid(form.action),
                         state=_valid(form.state) or "live", q=_valid(form.q))
-    found = db.paginate(query, page=_page_number(), per_page=PAGE_SIZE, error_out=False)
+    found = db.paginate(query, page=page_number(request.args.get("page")), per_page=PAGE_SIZE, error_out=False)
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_page("admin/review/terms.html", "results", 422 if form.errors else 200, form=form, found=found,
                        args=args, states=TERM_STATES, **_common())
@@ -161,7 +157,7 @@ def review_term_retire(term_id):
 @requires("moderation.review")
 def review_versions():
     query = select(ReviewLibraryVersion).order_by(ReviewLibraryVersion.version.desc())
-    found = db.paginate(query, page=_page_number(), per_page=PAGE_SIZE, error_out=False)
+    found = db.paginate(query, page=page_number(request.args.get("page")), per_page=PAGE_SIZE, error_out=False)
     return render_page("admin/review/versions.html", "results", found=found, args={},
                        names=_names(v.changed_by_id for v in found.items), **_common())
 
@@ -178,7 +174,7 @@ def review_events():
                           (ReviewEvent.category, form.category)):
         if _valid(field):
             query = query.where(column == field.data)
-    found = db.paginate(query, page=_page_number(), per_page=PAGE_SIZE, error_out=False)
+    found = db.paginate(query, page=page_number(request.args.get("page")), per_page=PAGE_SIZE, error_out=False)
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_page("admin/review/events.html", "results", 422 if form.errors else 200, form=form, found=found,
                        args=args, stages=STAGES, verdicts=VERDICTS, **_common())

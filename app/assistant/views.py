@@ -26,6 +26,7 @@ from app.core.database import writes
 from app.core.domain import DomainError
 from app.core.htmx import block_html, go_to, render_page
 from app.core.parts import register
+from app.core.routing import is_slug
 from app.extensions import db, limiter
 
 RATE_PER_USER = "10 per minute"  # config RATELIMIT_ASSISTANT
@@ -62,7 +63,7 @@ bp.add_app_template_global(chat.price_chart, "price_chart")
 
 
 def _product_or_none(slug):
-    return catalog.get_product(slug) if slug else None
+    return catalog.get_product(slug) if is_slug(slug) else None
 
 
 def _conversation_or_404(public_id):

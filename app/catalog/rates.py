@@ -133,7 +133,7 @@ class Parsed:
 
 
 def _integer(text):
-    return int(text) if text.isdigit() and len(text) <= 3 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else None
 
 
 def parse(product: Product, plans, lines) -> list[RateRow]:

@@ -15,6 +15,7 @@ from app.claims.payout import payout_of
 from app.core.clock import db_now
 from app.core.database import writes
 from app.core.htmx import render_page
+from app.core.routing import page_number
 from app.extensions import db
 from app.orders.services import plan_of
 
@@ -32,11 +33,6 @@ DONE = {"taken": "已受理，本案由你处理。", "requested": "已一次性
 ACTORS = {"user": "申请人", "system": "系统"}
 
 
-def _page_number():
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) <= 100000 else 1
-
-
 @bp.get("/claims")
 @requires("claims.handle")
 def claims():
@@ -50,7 +46,7 @@ def claims():
     staff, now = staff_auth.current_staff(), db_now()
     query = admin_claims.queue(staff, now, status=ok(form.status), who=ok(form.who), overdue=bool(ok(form.overdue)),
                                number=ok(form.number))
-    found = db.paginate(query, page=_page_number(), per_page=PAGE_SIZE, error_out=False)
+    found = db.paginate(query, page=page_number(request.args.get("page")), per_page=PAGE_SIZE, error_out=False)
     per_state, late = admin_claims.counts(now)
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_page("admin/claims/queue.html", "results", 422 if form.errors else 200, staff=staff, form=form,

@@ -16,7 +16,7 @@ def _bank_account(form, field):
         return
     if not digits:
         raise ValidationError("请填写银行卡号")
-    if not digits.isdigit() or not 12 <= len(digits) <= 19:
+    if not (digits.isascii() and digits.isdigit()) or not 12 <= len(digits) <= 19:
         raise ValidationError("银行卡号为12–19位数字")
     if len(digits) >= 16 and digits[0] == "6" and not luhn.is_valid(digits):
         raise ValidationError("银行卡号有误，请核对")

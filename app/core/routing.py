@@ -2,6 +2,8 @@
 refuses control characters (NUL included, which PostgreSQL cannot even compare), so such a URL is a
 404 before any view or query sees it. And the few views that take files say how large a request may be
 (``takes_files``); every other request is held to MAX_CONTENT_LENGTH."""
+import re
+
 from flask import current_app, request
 from werkzeug.routing import BaseConverter, IntegerConverter, UnicodeConverter
 
@@ -28,6 +30,28 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def is_slug(value) -> bool:
+    """Whether a value read from a query or a form (not a path) could name a slug at all: anything else is
+    looked up nowhere (PostgreSQL refuses a NUL in a text comparison)."""
+    return isinstance(value, str) and re.fullmatch(SlugConverter.regex, value) is not None
+
+
+def is_token(value) -> bool:
+    """The same for a random public id (secrets.token_urlsafe)."""
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
+
+
+def page_number(value, last=100000) -> int:
+    """A ?page= as typed: 1 unless it is ASCII digits naming a page from 1 to ``last`` (Unicode digits such as
+    "³" are not numbers int() reads)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and 0 < int(value) <= last:
+        return int(value)
+    return 1
 
 
 def takes_files(limit):

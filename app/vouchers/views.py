@@ -99,7 +99,7 @@ def claim(offer_id):
 
 
 def _version_id(value):
-    return int(value) if (value or "").isdigit() else 0
+    return int(value) if (value or "").isascii() and (value or "").isdigit() else 0
 
 
 @bp.get("/me/vouchers")

@@ -120,6 +120,7 @@ INVALID = {
     "header only": (lambda rows: csv_bytes([]), "文件只有表头，没有费率"),
     "unknown plan": (_edit(0, 0, "gold"), "方案代码「gold」不是本产品的方案"),
     "age not a number": (_edit(0, 1, "十八"), "年龄须为整数周岁"),
+    "age in superscript digits": (_edit(0, 1, "³"), "年龄须为整数周岁"),
     "band reversed": (_edit(1, 2, "3"), "大于最高年龄"),
     "age outside the product": (_edit(-1, 2, "99"), "超出本产品承保的"),
     "gender": (_edit(0, 3, "M"), "性别须填「男」或「女」"),

@@ -5,6 +5,7 @@ import pytest
 
 from app.core.clock import age_on, format_local
 from app.core.money import format_yuan, format_yuan_short, parse_yuan, round_fen, yuan_text
+from app.core.routing import page_number
 
 
 @pytest.mark.parametrize("fen, shown", [(0, "¥0.00"), (5, "¥0.05"), (123450, "¥1,234.50"),
@@ -48,3 +49,8 @@ def test_amounts_typed_in_yuan_are_read_exactly(typed, fen):
 def test_what_is_not_an_amount_is_refused_not_rounded(typed, message):
     with pytest.raises(ValueError, match=message):
         parse_yuan(typed)
+
+
+@pytest.mark.parametrize("typed, page", [("2", 2), ("³", 1), ("٣", 1), ("0", 1), ("100001", 1), (None, 1), ("x", 1)])
+def test_a_page_number_is_ascii_digits_or_the_first_page(typed, page):
+    assert page_number(typed) == page
